@@ -1,0 +1,168 @@
+"""Every setting of newsdesk, with its default; the only module that reads the environment.
+
+Each setting ``NAME`` below can be overridden with the environment variable ``NEWSDESK_NAME``.
+The value is parsed by the type of the default: ``true``/``false`` (also 1/0, yes/no) for
+booleans, numbers for numbers, comma-separated values for lists, JSON for mappings.
+
+Scrapy reads this module as its settings module (through ``scrapy.cfg`` or
+``SCRAPY_SETTINGS_MODULE=settings``), so Scrapy's own settings keep Scrapy's names. The
+settings that are newsdesk's own carry a prefix by component: ``DATABASE_*``, ``BROKER_*``,
+``EXTRACT_*``, ``CRAWL_*``, ``EMBEDDED_*``, ``DEMO_*``, and ``ALLOW_PRIVATE``.
+
+``docs/configuration.md`` lists them all; the comment above each setting is its documentation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "NEWSDESK_"
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: Any) -> Any:
+    """The value of ``NEWSDESK_<name>`` parsed by the type of ``default``, else ``default``."""
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None:
+        return default
+    return parse_value(raw, default, name)
+
+
+def parse_value(raw: str, default: Any, name: str = "setting") -> Any:
+    """Parse ``raw`` into the type of ``default``; raise ValueError when it does not fit."""
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"{ENV_PREFIX}{name}: expected true or false, not {raw!r}")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(default, dict):
+        value = json.loads(raw)
+        if not isinstance(value, dict):
+            raise ValueError(f"{ENV_PREFIX}{name}: expected a JSON object, got {raw!r}")
+        return value
+    return raw
+
+
+# --- Storage -------------------------------------------------------------------------------
+
+# Where articles are stored: a SQLAlchemy URL. SQLite (a file in the working directory) needs
+# nothing installed; PostgreSQL is for production, e.g.
+# ``postgresql+psycopg://user:password@host:5432/newsdesk``.
+DATABASE_URL = _env("DATABASE_URL", "sqlite:///newsdesk.db")
+
+# Seconds a SQLite writer waits for another writer's lock before giving up.
+DATABASE_SQLITE_BUSY_TIMEOUT = _env("DATABASE_SQLITE_BUSY_TIMEOUT", 60.0)
+
+# --- Queue ---------------------------------------------------------------------------------
+
+# The Celery broker. Empty: pages are processed inside the crawling process (the embedded
+# default, nothing to install). ``redis://host:6379/0``: pages go on the queue for workers.
+BROKER_URL = _env("BROKER_URL", "")
+
+# Worker processes that extract and store pages in the embedded default (no broker).
+# 0 means one per CPU core.
+EMBEDDED_PROCESSES = _env("EMBEDDED_PROCESSES", 0)
+
+# --- Crawling: newsdesk's own ----------------------------------------------------------------
+
+# Hosts that may be requested although they resolve to a loopback, private, link-local or
+# reserved address: ``HOST`` or ``HOST:PORT`` entries, ``*`` for all. Empty by default, so
+# that a feed cannot turn the crawler against the network it runs in.
+ALLOW_PRIVATE: list[str] = _env("ALLOW_PRIVATE", [])
+
+# Article pages requested per crawl at most (feeds and robots.txt not counted); 0: no limit.
+CRAWL_MAX_PAGES = _env("CRAWL_MAX_PAGES", 0)
+
+# Largest feed document parsed, in bytes (a feed is downloaded under DOWNLOAD_MAXSIZE too).
+CRAWL_MAX_FEED_BYTES = _env("CRAWL_MAX_FEED_BYTES", 20 * 1024 * 1024)
+
+# Media types that are worth extracting; any other page is recorded as ``not_html``.
+CRAWL_HTML_TYPES: list[str] = _env("CRAWL_HTML_TYPES", ["text/html", "application/xhtml+xml"])
+
+# --- Extraction --------------------------------------------------------------------------------
+
+# Largest page handed to extraction, in bytes of HTML; a larger page is recorded as
+# ``too_large`` (downloads are already cut at DOWNLOAD_MAXSIZE).
+EXTRACT_MAX_BYTES = _env("EXTRACT_MAX_BYTES", 5 * 1024 * 1024)
+
+# Seconds extraction may spend on one page before it is given up as ``extract_timeout``.
+EXTRACT_TIME_LIMIT = _env("EXTRACT_TIME_LIMIT", 30.0)
+
+# Fewest words a body must have for the page to count as an article; pages with some text
+# but fewer words are recorded as ``not_article``.
+EXTRACT_MIN_WORDS = _env("EXTRACT_MIN_WORDS", 50)
+
+# --- Demo ------------------------------------------------------------------------------------
+
+# The sample site that ``newsdesk demo`` serves: real news pages with their licence note.
+DEMO_SITE_DIR = _env("DEMO_SITE_DIR", str(PROJECT_ROOT / "tests" / "fixtures" / "news-site"))
+
+# The SQLite file that ``newsdesk demo`` crawls into (recreated on every run).
+DEMO_DATABASE_URL = _env("DEMO_DATABASE_URL", "sqlite:///newsdesk-demo.db")
+
+# --- Scrapy's settings, with newsdesk's defaults ------------------------------------------------
+
+BOT_NAME = "newsdesk"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Sent with every request. Sites block anonymous crawlers; say who you are and how to reach you.
+USER_AGENT = _env(
+    "USER_AGENT", "newsdesk/0.1 (news article ingestion; +https://github.com/newsdesk/newsdesk)"
+)
+
+# Obey each site's robots.txt; a page it forbids is recorded as ``robots_txt``.
+ROBOTSTXT_OBEY = _env("ROBOTSTXT_OBEY", True)
+
+# Seconds one download may take before it is given up as ``timeout``.
+DOWNLOAD_TIMEOUT = _env("DOWNLOAD_TIMEOUT", 30)
+
+# Largest download in bytes, also after decompression; larger ones are cut and recorded as
+# ``too_large``.
+DOWNLOAD_MAXSIZE = _env("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024)
+DOWNLOAD_WARNSIZE = _env("DOWNLOAD_WARNSIZE", 5 * 1024 * 1024)
+
+# Redirects followed for one request before it is recorded as ``redirect_loop``.
+REDIRECT_MAX_TIMES = _env("REDIRECT_MAX_TIMES", 10)
+
+# Requests in flight at once, in all and per site.
+CONCURRENT_REQUESTS = _env("CONCURRENT_REQUESTS", 16)
+CONCURRENT_REQUESTS_PER_DOMAIN = _env("CONCURRENT_REQUESTS_PER_DOMAIN", 4)
+
+# Least seconds between two requests to one site.
+DOWNLOAD_DELAY = _env("DOWNLOAD_DELAY", 0.0)
+
+# AutoThrottle adapts each site's delay to its response times, so a slow site is not pushed.
+AUTOTHROTTLE_ENABLED = _env("AUTOTHROTTLE_ENABLED", True)
+AUTOTHROTTLE_START_DELAY = _env("AUTOTHROTTLE_START_DELAY", 1.0)
+AUTOTHROTTLE_MAX_DELAY = _env("AUTOTHROTTLE_MAX_DELAY", 30.0)
+AUTOTHROTTLE_TARGET_CONCURRENCY = _env("AUTOTHROTTLE_TARGET_CONCURRENCY", 2.0)
+
+# Retries of a download that failed for a transient reason (timeouts, 5xx, 429).
+RETRY_TIMES = _env("RETRY_TIMES", 2)
+
+# Scrapy's log level while crawling; the crawl summary is printed whatever it is.
+LOG_LEVEL = _env("LOG_LEVEL", "WARNING")
+
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt (100), so not even robots.txt is asked of a forbidden address.
+    "spiders.guard.PrivateNetworkGuard": 50,
+}
+ITEM_PIPELINES = {
+    "spiders.pipelines.HandOffPipeline": 300,
+}
