@@ -1,0 +1,1 @@
+"""What happens to a fetched page: extract, normalise, store."""

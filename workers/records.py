@@ -1,0 +1,148 @@
+"""The record types that travel from stage to stage: a fetched page, an article, a skip.
+
+Spiders make ``FetchedPage`` records, workers turn them into ``Article`` records or into a
+``Skip`` with its reason, and storage keeps both. They cross process and queue boundaries as
+plain JSON (``to_dict``/``from_dict``), never as pickles or ORM rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import zlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Reason(StrEnum):
+    """Why a page did not become an article. Stored with the page; operators query by it."""
+
+    # The page is fine, it is just not something to store.
+    NOT_ARTICLE = "not_article"  # text, but too little of it to be an article
+    EMPTY = "empty"  # no main text at all
+    NOT_HTML = "not_html"  # a PDF, an image, a binary download
+    NOT_FOUND = "not_found"  # 404 or 410
+    # The crawler chose not to fetch it.
+    ROBOTS_TXT = "robots_txt"
+    PRIVATE_ADDRESS = "private_address"  # loopback, private, link-local or reserved host
+    BAD_SCHEME = "bad_scheme"  # not http or https
+    TOO_LARGE = "too_large"
+    # Something went wrong; a later attempt may succeed.
+    HTTP_ERROR = "http_error"  # any other non-2xx status
+    TIMEOUT = "timeout"
+    DOWNLOAD_ERROR = "download_error"  # DNS, refused connection, lost data
+    REDIRECT_LOOP = "redirect_loop"
+    BAD_FEED = "bad_feed"  # a feed that could not be parsed
+    EXTRACT_TIMEOUT = "extract_timeout"
+    EXTRACT_ERROR = "extract_error"
+    STORE_ERROR = "store_error"
+
+    @property
+    def is_failure(self) -> bool:
+        """True for reasons worth retrying later; False for pages that are skipped by design."""
+        return self in _FAILURES
+
+
+_FAILURES = frozenset(
+    {
+        Reason.HTTP_ERROR,
+        Reason.TIMEOUT,
+        Reason.DOWNLOAD_ERROR,
+        Reason.BAD_FEED,
+        Reason.EXTRACT_TIMEOUT,
+        Reason.EXTRACT_ERROR,
+        Reason.STORE_ERROR,
+    }
+)
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """One downloaded page, as the spider got it.
+
+    ``url`` is what was asked for (as a feed or list named it), ``final_url`` where the page
+    was found after redirects. ``hints`` carries what the listing said of the page (a feed
+    entry's title and date, for instance), used where the page itself is silent.
+    """
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: str
+    source: str
+    hints: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict; the body is deflated and base64-encoded."""
+        data = dataclasses.asdict(self)
+        data["body"] = base64.b64encode(zlib.compress(self.body, 3)).decode("ascii")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FetchedPage:
+        """The page that ``to_dict`` described."""
+        values = dict(data)
+        values["body"] = zlib.decompress(base64.b64decode(values["body"]))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article as users get it: the same field names in exports, extraction and the API."""
+
+    url: str  # canonical URL
+    fetched_url: str
+    title: str | None
+    body: str  # plain text, paragraphs separated by a blank line
+    tags: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    published_at: str | None = None  # ISO 8601, with offset when the time is known
+    updated_at: str | None = None
+    language: str | None = None  # ISO 639-1
+    description: str | None = None
+    image: str | None = None
+    site_name: str | None = None
+    categories: list[str] = field(default_factory=list)
+    word_count: int = 0
+    content_hash: str | None = None
+    fetched_at: str | None = None
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        """The article that ``to_dict`` described; unknown keys are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+    def replace(self, **changes: Any) -> Article:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A page that did not become an article, and why. A normal outcome, not an error."""
+
+    url: str
+    reason: Reason
+    detail: str = ""
+    stage: str = "extract"  # feed, fetch, extract or store
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of every field."""
+        data = dataclasses.asdict(self)
+        data["reason"] = str(self.reason)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Skip:
+        """The skip that ``to_dict`` described."""
+        return cls(**{**data, "reason": Reason(data["reason"])})
