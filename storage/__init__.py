@@ -1,0 +1,1 @@
+"""Where articles live: SQLite by default, PostgreSQL in production, and how they are read back."""

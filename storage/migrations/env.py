@@ -1,0 +1,24 @@
+"""Alembic's entry point: run the migrations on the connection ``storage.migrate`` hands over.
+
+For ``alembic`` on the command line, ``storage/alembic.ini`` names the database (or set
+``NEWSDESK_DATABASE_URL``; see ``storage.migrate``).
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import text
+
+from storage.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    if connection.dialect.name == "postgresql":
+        # Workers starting together on one database: one migrates, the others wait.
+        connection.execute(text("SELECT pg_advisory_xact_lock(7364900021)"))
+    context.run_migrations()

@@ -1,0 +1,166 @@
+"""Store articles and skipped pages in SQLite or PostgreSQL, idempotently; read them back.
+
+``Database(url)`` is all the other packages use. Writes are idempotent: storing the same
+article twice leaves one row, and two workers storing it at once cannot make two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from storage.models import PageFailure, StoredArticle
+from workers.errors import ConfigurationError, StorageUnavailable
+from workers.records import Article, Skip
+
+# What ``store`` did with an article.
+NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+
+_ARTICLE_FIELDS = [
+    "url", "fetched_url", "title", "body", "tags", "authors", "categories", "published_at",
+    "updated_at", "language", "description", "image", "site_name", "word_count",
+    "content_hash", "fetched_at", "source",
+]  # fmt: skip
+
+
+def database_url(url: str) -> str:
+    """``url`` with the driver newsdesk installs: psycopg 3 for PostgreSQL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, *, sqlite_busy_timeout: float = 60.0) -> Engine:
+    """An engine for ``url``; SQLite files get WAL mode and a busy timeout for several writers."""
+    try:
+        parsed = make_url(database_url(url))
+    except ArgumentError as error:
+        raise ConfigurationError(f"not a database URL: {url!r}") from error
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": sqlite_busy_timeout})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() != "postgresql":
+        raise ConfigurationError(f"unsupported database {parsed.get_backend_name()!r}: {url}")
+    return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Database:
+    """Articles and skipped pages in one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True, sqlite_busy_timeout: float = 60.0) -> Database:
+        """The database at ``url``, its schema brought up to date unless ``migrate`` is False."""
+        from storage.migrate import upgrade
+
+        database = cls(make_engine(url, sqlite_busy_timeout=sqlite_busy_timeout))
+        if migrate:
+            try:
+                upgrade(database.engine)
+            except OperationalError as error:
+                raise StorageUnavailable(f"cannot reach database {url}: {error.orig}") from error
+        return database
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def store(self, article: Article, *, page_url: str | None = None) -> str:
+        """Insert or update ``article`` by its canonical URL; return NEW, UPDATED or UNCHANGED.
+
+        An update happens only when the content hash differs. Any recorded skip of the page
+        is removed, since the page is now an article.
+        """
+        now = datetime.now(UTC)
+        values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
+        with self.engine.begin() as connection:
+            inserted = connection.execute(
+                self._insert(StoredArticle)
+                .values(**values, first_stored_at=now, last_stored_at=now)
+                .on_conflict_do_nothing(index_elements=["url"])
+                .returning(StoredArticle.id)
+            ).first()
+            outcome = NEW
+            if inserted is None:
+                changed = connection.execute(
+                    update(StoredArticle)
+                    .where(StoredArticle.url == article.url)
+                    .where(StoredArticle.content_hash != article.content_hash)
+                    .values(**values, last_stored_at=now)
+                    .returning(StoredArticle.id)
+                ).first()
+                outcome = UPDATED if changed else UNCHANGED
+            urls = {article.url, article.fetched_url, page_url or article.url}
+            connection.execute(delete(PageFailure).where(PageFailure.url.in_(urls)))
+        return outcome
+
+    def record_skip(self, skip: Skip) -> None:
+        """Record (or count again) a page that did not become an article, with its reason."""
+        now = datetime.now(UTC)
+        values = {
+            "url": skip.url,
+            "source": skip.source,
+            "stage": skip.stage,
+            "reason": str(skip.reason),
+            "detail": skip.detail[:2000],
+        }
+        statement = self._insert(PageFailure).values(
+            **values, attempts=1, first_seen=now, last_seen=now
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["url"],
+            set_={**values, "attempts": PageFailure.attempts + 1, "last_seen": now},
+        )
+        with self.engine.begin() as connection:
+            connection.execute(statement)
+
+    def articles(self) -> Iterator[Article]:
+        """Every stored article, oldest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(StoredArticle.__table__).order_by(StoredArticle.id))
+            for row in rows.mappings():
+                yield Article.from_dict(dict(row))
+
+    def failures(self) -> list[dict[str, Any]]:
+        """Every recorded skip or failure, newest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(PageFailure.__table__).order_by(PageFailure.last_seen.desc())
+            )
+            return [dict(row) for row in rows.mappings()]
+
+    def count_articles(self) -> int:
+        """How many articles are stored."""
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.count()).select_from(StoredArticle)).scalar_one()
+
+    def count_failures(self) -> dict[str, int]:
+        """How many pages did not become articles, by reason."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(PageFailure.reason, func.count())
+                .group_by(PageFailure.reason)
+                .order_by(func.count().desc())
+            )
+            return {reason: count for reason, count in rows}
