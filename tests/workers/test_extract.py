@@ -1,0 +1,118 @@
+"""Extraction: golden pages from the fixture site, and the pages that are not articles."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+
+import pytest
+
+from benchmarks.metrics import title_match, word_f1
+from tests.conftest import NEWS_SITE
+from workers.errors import ExtractionTimeout
+from workers.records import Article, FetchedPage, Reason, Skip
+from workers.tasks import PageWork, article_from_page, time_limit
+
+CASES = [json.loads(line) for line in (NEWS_SITE / "cases.jsonl").read_text().splitlines()]
+WORK = PageWork(database_url="sqlite://")
+APP_SHELL = b"<html><body><div id=app></div><script>boot()</script></body></html>"
+
+
+def fetched(
+    body: bytes, content_type: str | None = "text/html", url: str = "https://example.com/a"
+) -> FetchedPage:
+    headers = {"Content-Type": content_type} if content_type else {}
+    return FetchedPage(url, url, 200, headers, body, "2026-01-01T00:00:00+00:00", "test")
+
+
+def case_page(case: dict) -> FetchedPage:
+    body = gzip.decompress((NEWS_SITE / case["html"]).read_bytes())
+    return fetched(body, content_type=None, url=case["url"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_golden_page(case: dict) -> None:
+    """Each stored page gives an article whose body matches the publisher's text."""
+    article = article_from_page(case_page(case), WORK)
+    assert isinstance(article, Article), article
+    expected = case["expected"]
+    assert word_f1(article.body, expected["body"]) >= 0.85
+    assert article.title
+    assert article.word_count >= 50
+    assert article.content_hash and len(article.content_hash) == 64
+    assert "\n\n" in article.body or article.word_count < 150  # paragraphs kept
+    if article.published_at:
+        assert article.published_at[:4].isdigit()
+
+
+def test_golden_pages_titles_and_bodies_overall() -> None:
+    """Across the sample: most titles exact, bodies near the publisher's text on average."""
+    articles = [article_from_page(case_page(case), WORK) for case in CASES]
+    assert all(isinstance(article, Article) for article in articles)
+    titles = [
+        title_match(a.title, c["expected"]["title"]) for a, c in zip(articles, CASES, strict=True)
+    ]
+    f1 = [word_f1(a.body, c["expected"]["body"]) for a, c in zip(articles, CASES, strict=True)]
+    assert sum(titles) / len(titles) >= 0.8
+    assert sum(f1) / len(f1) >= 0.93
+
+
+def test_authors_tags_and_language_of_a_known_page() -> None:
+    case = next(c for c in CASES if c["id"].startswith("SalzburgerNachrichten"))
+    article = article_from_page(case_page(case), WORK)
+    assert isinstance(article, Article)
+    assert article.language == "de"
+    assert article.published_at and article.published_at.startswith("2025-06-05")
+    assert article.url.startswith("https://www.sn.at/politik/")
+
+
+@pytest.mark.parametrize(
+    ("page", "reason"),
+    [
+        (fetched(b"%PDF-1.7 binary", "application/pdf"), Reason.NOT_HTML),
+        (fetched(b"\x89PNG\r\n\x1a\n\x00\x00\x00", "text/html"), Reason.NOT_HTML),
+        (fetched(b"", "text/html"), Reason.EMPTY),
+        (fetched(b"   \n", "text/html"), Reason.EMPTY),
+        (fetched(APP_SHELL), Reason.EMPTY),
+        (fetched(b"<html><body><article><p>" + b"Too short to be news. " * 5 + b"</p></article>"),
+         Reason.NOT_ARTICLE),
+        (fetched(b"<html><body>" + b"<p>x</p>" * 800_000 + b"</body></html>"), Reason.TOO_LARGE),
+    ],
+    ids=["pdf", "binary-as-html", "empty", "blank", "app-shell", "too-short", "too-large"],
+)  # fmt: skip
+def test_pages_that_are_not_articles_get_a_reason(page: FetchedPage, reason: Reason) -> None:
+    result = article_from_page(page, WORK)
+    assert isinstance(result, Skip)
+    assert result.reason == reason
+    assert result.detail
+    assert result.url == page.url
+
+
+def test_mis_declared_charset_falls_back_to_the_meta_tag() -> None:
+    text = "<html><head><meta charset='windows-1252'><title>Caf\u00e9 news</title></head><body>"
+    text += "<article>" + "<p>Un caf\u00e9 cr\u00e8me co\u00fbte deux euros \u00e0 Paris.</p>" * 20
+    page = fetched((text + "</article></body></html>").encode("cp1252"), "text/html")
+    article = article_from_page(page, WORK)
+    assert isinstance(article, Article)
+    assert "caf\u00e9 cr\u00e8me" in article.body
+
+
+def test_time_limit_interrupts_a_long_extraction() -> None:
+    started = time.monotonic()
+    with pytest.raises(ExtractionTimeout), time_limit(0.2):
+        while True:
+            time.sleep(0.01)
+    assert time.monotonic() - started < 2
+
+
+def test_extraction_timeout_is_recorded_as_a_skip(monkeypatch: pytest.MonkeyPatch) -> None:
+    def endless(*args: object, **kwargs: object) -> None:
+        while True:
+            time.sleep(0.01)
+
+    monkeypatch.setattr("workers.tasks.extract", endless)
+    page = case_page(CASES[0])
+    result = article_from_page(page, PageWork(database_url="sqlite://", time_limit=0.2))
+    assert isinstance(result, Skip)
+    assert result.reason == Reason.EXTRACT_TIMEOUT
