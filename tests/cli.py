@@ -1,0 +1,37 @@
+"""Run the installed ``newsdesk`` command in a child process, as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+NEWSDESK = str(Path(sys.executable).with_name("newsdesk"))
+
+
+def newsdesk(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The finished ``newsdesk ARGS`` process, its output captured as text."""
+    return subprocess.run(
+        [NEWSDESK, *args],
+        cwd=cwd,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def crawl_summary(*args: str, cwd: Path) -> dict:
+    """The JSON summary of ``newsdesk crawl ARGS --json``; fails on a non-zero exit."""
+    done = newsdesk("crawl", *args, "--json", cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def host_port(url: str) -> str:
+    """``host:port`` of a URL, as ``--allow-private`` takes it."""
+    return urlsplit(url).netloc

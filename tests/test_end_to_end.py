@@ -1,0 +1,175 @@
+"""The whole flow with real parts: a local news site, ``newsdesk crawl``, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from benchmarks.metrics import title_match, word_f1
+from spiders.sample_site import SampleSite
+from storage.sql import Database
+from tests.cli import crawl_summary, host_port, newsdesk
+
+pytestmark = pytest.mark.slow
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def test_feed_crawl_stores_every_article_once(
+    news_site: SampleSite, database_url: str, tmp_path: Path
+) -> None:
+    """Every entry of the feed becomes one article whose title and body match the publisher's."""
+    args = ["--feed", news_site.feed_url("rss"), "--database", database_url]
+    args += ["--allow-private", host_port(news_site.base_url)]
+    first = crawl_summary(*args, cwd=tmp_path)
+    assert first["pages_fetched"] == 36
+    assert first["articles"] == {"new": 36}
+    assert first["skipped"] == {} and first["failed"] == {}
+
+    database = Database.open(database_url)
+    articles = list(database.articles())
+    assert len(articles) == 36
+    expected = {case.path: case.expected for case in news_site.cases}
+    f1 = [word_f1(a.body, expected[_path(a.fetched_url)]["body"]) for a in articles]
+    titles = [title_match(a.title, expected[_path(a.fetched_url)]["title"]) for a in articles]
+    assert sum(f1) / len(f1) >= 0.93
+    assert sum(titles) / len(titles) >= 0.8
+    assert all(a.source == news_site.feed_url("rss") for a in articles)
+
+    second = crawl_summary(*args, cwd=tmp_path)
+    assert second["articles"] == {"unchanged": 36}
+    assert database.count_articles() == 36
+    database.close()
+
+
+def test_rss1_and_atom_feeds_lead_to_the_same_pages(news_site: SampleSite, tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'feeds.db'}"
+    summary = crawl_summary(
+        "--feed", news_site.feed_url("rss1"), "--feed", news_site.feed_url("atom"),
+        "--database", database, "--allow-private", host_port(news_site.base_url),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert summary["pages_fetched"] == 36  # each page once, though both feeds list it
+    assert summary["articles_stored"] == 36
+
+
+def test_without_allow_private_nothing_local_is_fetched(
+    news_site: SampleSite, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'guarded.db'}"
+    done = newsdesk(
+        "crawl", "--feed", news_site.feed_url("rss"), "--database", database, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert "articles stored  0" in done.stdout
+    assert "private_address 1" in done.stdout
+    stored = Database.open(database)
+    assert stored.count_articles() == 0
+    [failure] = stored.failures()
+    assert failure["url"] == news_site.feed_url("rss")
+    assert failure["reason"] == "private_address"
+    assert failure["stage"] == "feed"
+    assert "127.0.0.1" in failure["detail"]
+
+
+@pytest.fixture
+def redirector(news_site: SampleSite) -> Iterator[str]:
+    """A server on another port whose every path redirects to the same path on the news site."""
+    target = news_site.base_url
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", target + self.path)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_to_a_port_not_allowed_is_refused(
+    news_site: SampleSite, redirector: str, tmp_path: Path
+) -> None:
+    page = news_site.cases[0].path
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"# one page behind a redirect\n{redirector}{page}\n")
+    refused = f"sqlite:///{tmp_path / 'refused.db'}"
+    summary = crawl_summary(
+        "--urls", str(urls), "--database", refused, "--allow-private", host_port(redirector),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert summary["articles_stored"] == 0
+    assert summary["skipped"] == {"private_address": 1}
+    [failure] = Database.open(refused).failures()
+    assert failure["url"] == redirector + page  # recorded under the URL that was listed
+    assert host_port(news_site.base_url) in failure["detail"] or "127.0.0.1" in failure["detail"]
+
+    allowed = f"sqlite:///{tmp_path / 'allowed.db'}"
+    summary = crawl_summary(
+        "--urls", str(urls), "--database", allowed,
+        "--allow-private", host_port(redirector), "--allow-private", host_port(news_site.base_url),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert summary["articles_stored"] == 1
+    [article] = Database.open(allowed).articles()
+    assert article.fetched_url == news_site.base_url + page
+
+
+def test_every_page_that_is_not_an_article_is_recorded_with_its_reason(
+    news_site: SampleSite, tmp_path: Path
+) -> None:
+    base = news_site.base_url
+    urls = tmp_path / "urls.txt"
+    urls.write_text(
+        "\n".join(
+            [
+                news_site.page_url(news_site.cases[0]),
+                f"{base}/private/secret.html",  # robots.txt forbids /private/
+                f"{base}/no-such-page.html",  # 404
+                f"{base}/robots.txt",  # text/plain
+                "file:///etc/passwd",
+            ]
+        )
+    )
+    database = f"sqlite:///{tmp_path / 'reasons.db'}"
+    summary = crawl_summary(
+        "--urls", str(urls), "--database", database, "--allow-private", host_port(base),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert summary["articles_stored"] == 1
+    assert summary["skipped"] == {
+        "robots_txt": 1, "not_found": 1, "not_html": 1, "bad_scheme": 1,
+    }  # fmt: skip
+    reasons = {row["url"]: row["reason"] for row in Database.open(database).failures()}
+    assert reasons == {
+        f"{base}/private/secret.html": "robots_txt",
+        f"{base}/no-such-page.html": "not_found",
+        f"{base}/robots.txt": "not_html",
+        "file:///etc/passwd": "bad_scheme",
+    }
+
+
+def test_max_pages_limits_the_article_requests(news_site: SampleSite, tmp_path: Path) -> None:
+    summary = crawl_summary(
+        "--feed", news_site.feed_url("rss"), "--max-pages", "5",
+        "--database", f"sqlite:///{tmp_path / 'five.db'}",
+        "--allow-private", host_port(news_site.base_url),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert summary["pages_fetched"] == 5
+    assert summary["articles_stored"] == 5
