@@ -113,6 +113,7 @@ DEMO_DATABASE_URL = _env("DEMO_DATABASE_URL", "sqlite:///newsdesk-demo.db")
 
 # --- Scrapy's settings, with newsdesk's defaults ------------------------------------------------
 
+# Wiring, not meant to be changed.
 BOT_NAME = "newsdesk"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -131,13 +132,17 @@ DOWNLOAD_TIMEOUT = _env("DOWNLOAD_TIMEOUT", 30)
 # Largest download in bytes, also after decompression; larger ones are cut and recorded as
 # ``too_large``.
 DOWNLOAD_MAXSIZE = _env("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024)
+
+# Downloads larger than this, in bytes, are logged as a warning.
 DOWNLOAD_WARNSIZE = _env("DOWNLOAD_WARNSIZE", 5 * 1024 * 1024)
 
 # Redirects followed for one request before it is recorded as ``redirect_loop``.
 REDIRECT_MAX_TIMES = _env("REDIRECT_MAX_TIMES", 10)
 
-# Requests in flight at once, in all and per site.
+# Requests in flight at once, over all sites.
 CONCURRENT_REQUESTS = _env("CONCURRENT_REQUESTS", 16)
+
+# Requests in flight at once to one site.
 CONCURRENT_REQUESTS_PER_DOMAIN = _env("CONCURRENT_REQUESTS_PER_DOMAIN", 4)
 
 # Least seconds between two requests to one site.
@@ -145,8 +150,14 @@ DOWNLOAD_DELAY = _env("DOWNLOAD_DELAY", 0.0)
 
 # AutoThrottle adapts each site's delay to its response times, so a slow site is not pushed.
 AUTOTHROTTLE_ENABLED = _env("AUTOTHROTTLE_ENABLED", True)
+
+# AutoThrottle's first delay for a site, in seconds, before it has measured the site.
 AUTOTHROTTLE_START_DELAY = _env("AUTOTHROTTLE_START_DELAY", 1.0)
+
+# The longest delay AutoThrottle sets for a slow site, in seconds.
 AUTOTHROTTLE_MAX_DELAY = _env("AUTOTHROTTLE_MAX_DELAY", 30.0)
+
+# Requests AutoThrottle aims to have in flight to one site at once, on average.
 AUTOTHROTTLE_TARGET_CONCURRENCY = _env("AUTOTHROTTLE_TARGET_CONCURRENCY", 2.0)
 
 # Retries of a download that failed for a transient reason (timeouts, 5xx, 429).
@@ -155,8 +166,13 @@ RETRY_TIMES = _env("RETRY_TIMES", 2)
 # Scrapy's log level while crawling; the crawl summary is printed whatever it is.
 LOG_LEVEL = _env("LOG_LEVEL", "WARNING")
 
-COOKIES_ENABLED = False
-TELNETCONSOLE_ENABLED = False
+# Keep cookies between requests; off, since news pages read the same without them.
+COOKIES_ENABLED = _env("COOKIES_ENABLED", False)
+
+# Scrapy's telnet console for debugging a running crawl; off, as it opens a port.
+TELNETCONSOLE_ENABLED = _env("TELNETCONSOLE_ENABLED", False)
+
+# Wiring, not meant to be changed: the reactor, the spiders, the middleware and the pipeline.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 DOWNLOADER_MIDDLEWARES = {

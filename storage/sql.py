@@ -86,6 +86,12 @@ class Database:
         """Close every pooled connection."""
         self.engine.dispose()
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def store(self, article: Article, *, page_url: str | None = None) -> str:
         """Insert or update ``article`` by its canonical URL; return NEW, UPDATED or UNCHANGED.
 

@@ -36,6 +36,7 @@ def test_feed_crawl_stores_every_article_once(
 
     database = Database.open(database_url)
     articles = list(database.articles())
+    database.close()
     assert len(articles) == 36
     expected = {case.path: case.expected for case in news_site.cases}
     f1 = [word_f1(a.body, expected[_path(a.fetched_url)]["body"]) for a in articles]
@@ -46,8 +47,8 @@ def test_feed_crawl_stores_every_article_once(
 
     second = crawl_summary(*args, cwd=tmp_path)
     assert second["articles"] == {"unchanged": 36}
-    assert database.count_articles() == 36
-    database.close()
+    with Database.open(database_url) as database:
+        assert database.count_articles() == 36
 
 
 def test_rss1_and_atom_feeds_lead_to_the_same_pages(news_site: SampleSite, tmp_path: Path) -> None:
@@ -71,9 +72,9 @@ def test_without_allow_private_nothing_local_is_fetched(
     assert done.returncode == 0, done.stderr
     assert "articles stored  0" in done.stdout
     assert "private_address 1" in done.stdout
-    stored = Database.open(database)
-    assert stored.count_articles() == 0
-    [failure] = stored.failures()
+    with Database.open(database) as stored:
+        assert stored.count_articles() == 0
+        [failure] = stored.failures()
     assert failure["url"] == news_site.feed_url("rss")
     assert failure["reason"] == "private_address"
     assert failure["stage"] == "feed"
@@ -115,7 +116,8 @@ def test_a_redirect_to_a_port_not_allowed_is_refused(
     )  # fmt: skip
     assert summary["articles_stored"] == 0
     assert summary["skipped"] == {"private_address": 1}
-    [failure] = Database.open(refused).failures()
+    with Database.open(refused) as stored:
+        [failure] = stored.failures()
     assert failure["url"] == redirector + page  # recorded under the URL that was listed
     assert host_port(news_site.base_url) in failure["detail"] or "127.0.0.1" in failure["detail"]
 
@@ -126,7 +128,8 @@ def test_a_redirect_to_a_port_not_allowed_is_refused(
         cwd=tmp_path,
     )  # fmt: skip
     assert summary["articles_stored"] == 1
-    [article] = Database.open(allowed).articles()
+    with Database.open(allowed) as stored:
+        [article] = stored.articles()
     assert article.fetched_url == news_site.base_url + page
 
 
@@ -155,7 +158,8 @@ def test_every_page_that_is_not_an_article_is_recorded_with_its_reason(
     assert summary["skipped"] == {
         "robots_txt": 1, "not_found": 1, "not_html": 1, "bad_scheme": 1,
     }  # fmt: skip
-    reasons = {row["url"]: row["reason"] for row in Database.open(database).failures()}
+    with Database.open(database) as stored:
+        reasons = {row["url"]: row["reason"] for row in stored.failures()}
     assert reasons == {
         f"{base}/private/secret.html": "robots_txt",
         f"{base}/no-such-page.html": "not_found",

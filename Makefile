@@ -1,0 +1,37 @@
+# newsdesk: `make demo` runs the main job on the embedded default; `make test` runs the tests.
+# Both create the virtual environment in .venv and install what they need on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install demo test lint check clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
+	touch $(INSTALLED)
+
+# Crawl the bundled offline news site into newsdesk-demo.db (SQLite, no broker, no network).
+demo: $(INSTALLED)
+	$(BIN)/newsdesk demo
+
+# The machine's Redis and PostgreSQL are used when they answer; otherwise the tests start
+# throwaway ones of their own (tests/services.py).
+test: $(INSTALLED)
+	$(BIN)/python -m tests.services
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+check: lint test
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache newsdesk-demo.db*
