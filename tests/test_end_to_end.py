@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +15,7 @@ from benchmarks.metrics import title_match, word_f1
 from spiders.sample_site import SampleSite
 from storage.sql import Database
 from tests.cli import crawl_summary, host_port, newsdesk
+from tests.conftest import NEWS_SITE
 
 pytestmark = pytest.mark.slow
 
@@ -177,3 +179,67 @@ def test_max_pages_limits_the_article_requests(news_site: SampleSite, tmp_path: 
     )  # fmt: skip
     assert summary["pages_fetched"] == 5
     assert summary["articles_stored"] == 5
+
+
+def test_downloads_over_the_size_limit_are_cut_and_recorded(
+    news_site: SampleSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSDESK_DOWNLOAD_MAXSIZE", "20000")
+    sizes = {
+        case.path: len(gzip.decompress(case.html_file.read_bytes())) for case in news_site.cases
+    }
+    urls = tmp_path / "urls.txt"
+    urls.write_text("\n".join(news_site.base_url + path for path in sizes))
+    summary = crawl_summary(
+        "--urls", str(urls), "--database", f"sqlite:///{tmp_path / 'cut.db'}",
+        "--allow-private", host_port(news_site.base_url), cwd=tmp_path,
+    )  # fmt: skip
+    larger = sum(size > 20000 for size in sizes.values())
+    assert larger > 0
+    assert summary["skipped"].get("too_large") == larger
+    assert summary["articles_stored"] == len(sizes) - larger
+
+
+@pytest.fixture
+def header_recorder() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A server that answers every GET with one real article and records the request headers."""
+    page = gzip.decompress((NEWS_SITE / "pages" / "NineNews_2026_07_04.html.gz").read_bytes())
+    seen: list[dict[str, str]] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append({"path": self.path, **dict(self.headers)})
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_requests_say_who_is_crawling(
+    header_recorder: tuple[str, list[dict[str, str]]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base, seen = header_recorder
+    monkeypatch.setenv("NEWSDESK_USER_AGENT", "newsdesk-test/1.0 (+https://example.org/contact)")
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"{base}/story.html\n")
+    summary = crawl_summary(
+        "--urls", str(urls), "--database", f"sqlite:///{tmp_path / 'ua.db'}",
+        "--allow-private", host_port(base), cwd=tmp_path,
+    )  # fmt: skip
+    assert summary["articles_stored"] == 1
+    assert [request["path"] for request in seen] == ["/robots.txt", "/story.html"]
+    assert {request["User-Agent"] for request in seen} == {
+        "newsdesk-test/1.0 (+https://example.org/contact)"
+    }
