@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
+from workers.errors import ConfigurationError
 from workers.records import Reason
 
 _CACHE_LIMIT = 10_000
@@ -49,8 +50,7 @@ class AllowList:
             if value == "*":
                 return cls(everything=True)
             if value:
-                parts = urlsplit("//" + value)
-                entries.add(((parts.hostname or "").lower(), parts.port))
+                entries.add(_allow_entry(value))
         return cls(entries=frozenset(entries))
 
     def allows(self, host: str, port: int | None) -> bool:
@@ -59,11 +59,41 @@ class AllowList:
         return self.everything or (host, None) in self.entries or (host, port) in self.entries
 
 
+def _allow_entry(value: str) -> tuple[str, int | None]:
+    """``(host, port)`` of one ALLOW_PRIVATE entry; a bare IPv6 address has no port."""
+    try:
+        return str(ipaddress.ip_address(value)).lower(), None
+    except ValueError:
+        pass
+    try:
+        parts = urlsplit("//" + value)
+        host, port = parts.hostname, parts.port
+    except ValueError as error:
+        raise ConfigurationError(f"ALLOW_PRIVATE entry {value!r}: {error}") from error
+    if not host:
+        raise ConfigurationError(f"ALLOW_PRIVATE entry {value!r} names no host")
+    return host.lower(), port
+
+
+# NAT64 (RFC 6052) addresses carry an IPv4 address in their last 32 bits.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_forbidden_address(address: str) -> bool:
-    """True for any address that is not a public unicast one."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    """True for any address that is not a public unicast one.
+
+    IPv6 forms that carry an IPv4 address (mapped, compatible, 6to4, NAT64) are judged by
+    the IPv4 address they carry.
+    """
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+        address.split("%", 1)[0]
+    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and (ip in _NAT64 or 1 < int(ip) < 2**32):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            ip = embedded
     return not ip.is_global or ip.is_multicast
 
 

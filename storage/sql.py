@@ -6,6 +6,7 @@ article twice leaves one row, and two workers storing it at once cannot make two
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from storage.models import PageFailure, StoredArticle
 from workers.errors import ConfigurationError, StorageUnavailable
@@ -38,12 +39,20 @@ def database_url(url: str) -> str:
     return url
 
 
+def safe_url(url: str) -> str:
+    """``url`` with its password masked, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"//[^/@]*@", "//***@", url)
+
+
 def make_engine(url: str, *, sqlite_busy_timeout: float = 60.0) -> Engine:
     """An engine for ``url``; SQLite files get WAL mode and a busy timeout for several writers."""
     try:
         parsed = make_url(database_url(url))
     except ArgumentError as error:
-        raise ConfigurationError(f"not a database URL: {url!r}") from error
+        raise ConfigurationError(f"not a database URL: {safe_url(url)}") from error
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -51,8 +60,17 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 60.0) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() != "postgresql":
-        raise ConfigurationError(f"unsupported database {parsed.get_backend_name()!r}: {url}")
-    return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        raise ConfigurationError(
+            f"unsupported database {parsed.get_backend_name()!r}: {safe_url(url)}"
+            " (use sqlite:///FILE or postgresql://…)"
+        )
+    try:
+        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    except (ModuleNotFoundError, NoSuchModuleError) as error:
+        raise ConfigurationError(
+            f"database driver not installed for {safe_url(url)}: {error}"
+            " (newsdesk installs psycopg 3: use postgresql://…)"
+        ) from error
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -79,7 +97,9 @@ class Database:
             try:
                 upgrade(database.engine)
             except OperationalError as error:
-                raise StorageUnavailable(f"cannot reach database {url}: {error.orig}") from error
+                raise StorageUnavailable(
+                    f"cannot use database {safe_url(url)}: {error.orig}"
+                ) from error
         return database
 
     def close(self) -> None:

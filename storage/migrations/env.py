@@ -1,7 +1,7 @@
 """Alembic's entry point: run the migrations on the connection ``storage.migrate`` hands over.
 
-For ``alembic`` on the command line, ``storage/alembic.ini`` names the database (or set
-``NEWSDESK_DATABASE_URL``; see ``storage.migrate``).
+It is run by ``storage.migrate.upgrade`` (``Database.open`` does so on first use), which puts
+the connection in ``config.attributes["connection"]``; it does not open connections itself.
 """
 
 from __future__ import annotations
