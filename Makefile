@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test lint check clean
+.PHONY: install demo test lint check docs clean
 
 install: $(INSTALLED)
 
@@ -32,6 +32,10 @@ lint: $(INSTALLED)
 	$(BIN)/mypy
 
 check: lint test
+
+# Rewrite README.md's settings table from settings.py (a test fails when they differ).
+docs: $(INSTALLED)
+	$(BIN)/python docs/settings_reference.py --readme
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache newsdesk-demo.db*

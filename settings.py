@@ -74,6 +74,59 @@ BROKER_URL = _env("BROKER_URL", "")
 # 0 means one per CPU core.
 EMBEDDED_PROCESSES = _env("EMBEDDED_PROCESSES", 0)
 
+# Times a crawler tries to put a page on the queue while the broker is unreachable, waiting a
+# little longer each time, before it records the page as failed (``queue_error``).
+BROKER_SEND_RETRIES = _env("BROKER_SEND_RETRIES", 8)
+
+# Longest wait between two of those tries, in seconds.
+BROKER_SEND_MAX_INTERVAL = _env("BROKER_SEND_MAX_INTERVAL", 5.0)
+
+# Seconds a page taken by a worker may stay unacknowledged before Redis hands it to another
+# worker (the worker died without saying so). Longer than any page's processing.
+BROKER_VISIBILITY_TIMEOUT = _env("BROKER_VISIBILITY_TIMEOUT", 3600)
+
+# --- Workers (Celery) ------------------------------------------------------------------------
+
+# Processes per ``newsdesk worker``; 0 means one per CPU core.
+WORKER_CONCURRENCY = _env("WORKER_CONCURRENCY", 0)
+
+# Pages a worker process reserves beyond the one it works on. Extraction is CPU-bound, so
+# 1: a page waits in Redis, where an idle worker can take it, not behind a busy one.
+WORKER_PREFETCH_MULTIPLIER = _env("WORKER_PREFETCH_MULTIPLIER", 1)
+
+# Pages a worker process handles before it is replaced by a fresh one (memory stays flat).
+WORKER_MAX_TASKS_PER_CHILD = _env("WORKER_MAX_TASKS_PER_CHILD", 1000)
+
+# Resident memory in KiB after which a worker process is replaced once its page is done.
+WORKER_MAX_MEMORY_PER_CHILD = _env("WORKER_MAX_MEMORY_PER_CHILD", 512_000)
+
+# Seconds one page task may run before it is interrupted and recorded as ``extract_timeout``.
+# Extraction has its own, shorter limit (EXTRACT_TIME_LIMIT).
+WORKER_SOFT_TIME_LIMIT = _env("WORKER_SOFT_TIME_LIMIT", 90)
+
+# Seconds after which a page task that ignored the soft limit has its process killed.
+WORKER_HARD_TIME_LIMIT = _env("WORKER_HARD_TIME_LIMIT", 120)
+
+# Retries of a page whose storage failed for a passing reason (database unreachable or
+# locked), with exponential back-off and jitter, before it is recorded as ``store_error``.
+WORKER_STORE_RETRIES = _env("WORKER_STORE_RETRIES", 8)
+
+# Longest back-off between two of those retries, in seconds.
+WORKER_RETRY_BACKOFF_MAX = _env("WORKER_RETRY_BACKOFF_MAX", 300)
+
+# --- Scheduled crawls (Celery beat) -------------------------------------------------------------
+
+# Seconds between two reads of the sources table by beat, so an imported sources file takes
+# effect without a restart.
+SOURCES_RELOAD_INTERVAL = _env("SOURCES_RELOAD_INTERVAL", 30.0)
+
+# Seconds a source's crawl holds its lock in Redis without renewing it; a crawl renews it
+# while it runs, so the lock outlives a crashed crawl by at most this long.
+CRAWL_LOCK_TIMEOUT = _env("CRAWL_LOCK_TIMEOUT", 300)
+
+# Seconds one scheduled crawl may run before it is stopped.
+CRAWL_TIME_LIMIT = _env("CRAWL_TIME_LIMIT", 4 * 3600)
+
 # --- Crawling: newsdesk's own ----------------------------------------------------------------
 
 # Hosts that may be requested although they resolve to a loopback, private, link-local or
@@ -171,6 +224,30 @@ COOKIES_ENABLED = _env("COOKIES_ENABLED", False)
 
 # Scrapy's telnet console for debugging a running crawl; off, as it opens a port.
 TELNETCONSOLE_ENABLED = _env("TELNETCONSOLE_ENABLED", False)
+
+# --- Celery's settings, from the ones above ------------------------------------------------------
+
+# Wiring, not meant to be changed: Celery reads these (``config_from_object(namespace="CELERY")``).
+CELERY_BROKER_URL = BROKER_URL or None
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_DEFAULT_QUEUE = "pages"
+CELERY_TASK_ROUTES = {"newsdesk.crawl_source": {"queue": "crawls"}}
+CELERY_WORKER_CONCURRENCY = WORKER_CONCURRENCY or None
+CELERY_WORKER_PREFETCH_MULTIPLIER = WORKER_PREFETCH_MULTIPLIER
+CELERY_WORKER_MAX_TASKS_PER_CHILD = WORKER_MAX_TASKS_PER_CHILD
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = WORKER_MAX_MEMORY_PER_CHILD
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_SOFT_TIME_LIMIT = WORKER_SOFT_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = WORKER_HARD_TIME_LIMIT
+CELERY_BEAT_SCHEDULER = "workers.schedule:SourceScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = SOURCES_RELOAD_INTERVAL
 
 # Wiring, not meant to be changed: the reactor, the spiders, the middleware and the pipeline.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

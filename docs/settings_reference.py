@@ -1,6 +1,7 @@
 """Print the settings table of README.md from settings.py: name, default, what it does.
 
-    python docs/settings_reference.py
+    python docs/settings_reference.py            # print it
+    python docs/settings_reference.py --readme   # write it into README.md (make docs)
 
 The documentation of a setting is the comment block right above it in settings.py; a test
 fails when README.md's table differs from what this prints.
@@ -59,5 +60,20 @@ def markdown_table() -> str:
     return "\n".join(out) + "\n"
 
 
+MARKER = "<!-- settings table: python docs/settings_reference.py -->\n"
+
+
+def write_readme() -> None:
+    """Replace the table after the marker in README.md (the table runs to the next blank line)."""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    head, tail = text.split(MARKER, 1)
+    rest = tail.split("\n\n", 1)[1] if "\n\n" in tail else ""
+    readme.write_text(head + MARKER + markdown_table() + ("\n" + rest if rest else ""))
+
+
 if __name__ == "__main__":
-    sys.stdout.write(markdown_table())
+    if "--readme" in sys.argv:
+        write_readme()
+    else:
+        sys.stdout.write(markdown_table())

@@ -23,6 +23,7 @@ class CrawlSummary:
 
     elapsed: float = 0.0
     pages_fetched: int = 0
+    pages_queued: int = 0  # handed to queue workers (with a broker)
     articles: dict[str, int] = field(default_factory=dict)  # new, updated, unchanged
     skipped: dict[str, int] = field(default_factory=dict)
     failed: dict[str, int] = field(default_factory=dict)
@@ -36,6 +37,7 @@ class CrawlSummary:
     def add_stats(self, stats: dict[str, Any]) -> None:
         """Add one crawler's ``newsdesk/...`` stats."""
         self.pages_fetched += stats.get("newsdesk/pages_fetched", 0)
+        self.pages_queued += stats.get("newsdesk/pages_queued", 0)
         for key, value in stats.items():
             parts = key.split("/")
             if len(parts) == 3 and parts[0] == "newsdesk":
@@ -51,6 +53,7 @@ class CrawlSummary:
         return {
             "elapsed_seconds": round(self.elapsed, 3),
             "pages_fetched": self.pages_fetched,
+            "pages_queued": self.pages_queued,
             "articles_stored": self.articles_stored,
             "articles": self.articles,
             "skipped": self.skipped,
@@ -70,11 +73,12 @@ def crawl_settings(overrides: dict[str, Any] | None = None) -> Settings:
 def run_crawl(
     *,
     feeds: list[str] | None = None,
+    urls: list[str] | None = None,
     url_lists: list[str] | None = None,
     source: str = "",
     overrides: dict[str, Any] | None = None,
 ) -> CrawlSummary:
-    """Crawl the feeds and URL lists into the configured database; block until done.
+    """Crawl the feeds, URLs and URL list files into the configured database; block until done.
 
     Scrapy's reactor cannot be restarted, so this runs once per process.
     """
@@ -85,6 +89,10 @@ def run_crawl(
         crawler = process.create_crawler(FeedSpider)
         crawlers.append(crawler)
         process.crawl(crawler, feeds=feeds, source=source)
+    if urls:
+        crawler = process.create_crawler(UrlListSpider)
+        crawlers.append(crawler)
+        process.crawl(crawler, urls=urls, source=source or "urls")
     for path in url_lists or []:
         crawler = process.create_crawler(UrlListSpider)
         crawlers.append(crawler)

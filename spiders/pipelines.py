@@ -1,31 +1,43 @@
 """Hand every item of a crawl to the workers and count what became of it.
 
 ``FetchedPage`` items are processed into articles; ``Skip`` items (requests that failed) are
-recorded with their reason. The outcomes are counted in the crawl's stats under
-``newsdesk/...``, which the crawl summary prints.
+recorded with their reason. With no broker (``BROKER_URL`` empty) a local process pool does
+the work; with one, the pages go on the Redis queue for ``newsdesk worker`` processes. The
+outcomes are counted in the crawl's stats under ``newsdesk/...``, which the summary prints.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from storage.sql import Database
-from workers.embedded import EmbeddedWorkers
 from workers.records import FetchedPage, Reason, Skip
 from workers.tasks import PageWork
 
 log = logging.getLogger(__name__)
 
 
+class Workers(Protocol):
+    """What the pipeline hands pages to: the local pool or the queue."""
+
+    async def process(self, page: FetchedPage) -> dict[str, Any]: ...
+    async def record(self, skip: Skip) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+
+
 class HandOffPipeline:
     """Item pipeline that passes pages to the workers (the embedded pool by default)."""
 
-    def __init__(self, work: PageWork, processes: int, stats: Any) -> None:
+    def __init__(self, work: PageWork, stats: Any, *, processes: int = 0, broker: str = "",
+                 send_retries: int = 8, send_max_interval: float = 5.0) -> None:  # fmt: skip
         self.work = work
-        self.processes = processes
         self.stats = stats
-        self.workers: EmbeddedWorkers | None = None
+        self.processes = processes
+        self.broker = broker
+        self.send_retries = send_retries
+        self.send_max_interval = send_max_interval
+        self.workers: Workers | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> HandOffPipeline:
@@ -33,14 +45,27 @@ class HandOffPipeline:
         settings = crawler.settings
         return cls(
             PageWork.from_settings(settings),
-            settings.getint("EMBEDDED_PROCESSES"),
             crawler.stats,
+            processes=settings.getint("EMBEDDED_PROCESSES"),
+            broker=settings.get("BROKER_URL") or "",
+            send_retries=settings.getint("BROKER_SEND_RETRIES"),
+            send_max_interval=settings.getfloat("BROKER_SEND_MAX_INTERVAL"),
         )
 
     def open_spider(self) -> None:
-        """Bring the database's schema up to date, then start the workers."""
-        Database.open(self.work.database_url).close()
-        self.workers = EmbeddedWorkers(self.work, self.processes)
+        """Bring the database's schema up to date, then start the workers or the queue."""
+        database = Database.open(self.work.database_url)
+        if self.broker:
+            from workers.celery import app
+            from workers.queue import QueueWorkers
+
+            app.conf.broker_url = self.broker
+            self.workers = QueueWorkers(app, database, self.send_retries, self.send_max_interval)
+        else:
+            from workers.embedded import EmbeddedWorkers
+
+            database.close()
+            self.workers = EmbeddedWorkers(self.work, self.processes)
 
     def close_spider(self) -> None:
         """Wait for the pages still being processed."""
@@ -66,8 +91,10 @@ class HandOffPipeline:
 
     def count(self, outcome: dict[str, Any]) -> None:
         """Add one outcome to the crawl's stats."""
-        kind = outcome["outcome"]
+        kind = outcome.get("kind", outcome["outcome"])
         if kind in ("skipped", "failed"):
             self.stats.inc_value(f"newsdesk/{kind}/{outcome['reason']}")
+        elif kind == "queued":
+            self.stats.inc_value("newsdesk/pages_queued")
         else:
             self.stats.inc_value(f"newsdesk/articles/{kind}")

@@ -65,3 +65,21 @@ def database(database_url: str) -> Iterator[Database]:
     opened = Database.open(database_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def broker_url() -> Iterator[str]:
+    """A real Redis database of its own for one test, emptied before and after."""
+    import redis
+
+    base = services.redis_url().rstrip("/")
+    client = redis.Redis.from_url(base)
+    # Databases 1-15 are the tests'; 0 is left to whoever else uses the server.
+    number = 1 + (os.getpid() + id(client)) % 15
+    url = f"{base}/{number}"
+    database = redis.Redis.from_url(url)
+    database.flushdb()
+    yield url
+    database.flushdb()
+    database.close()
+    client.close()

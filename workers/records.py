@@ -37,6 +37,7 @@ class Reason(StrEnum):
     EXTRACT_TIMEOUT = "extract_timeout"
     EXTRACT_ERROR = "extract_error"
     STORE_ERROR = "store_error"
+    QUEUE_ERROR = "queue_error"  # the broker could not be reached to hand the page over
 
     @property
     def is_failure(self) -> bool:
@@ -53,6 +54,7 @@ _FAILURES = frozenset(
         Reason.EXTRACT_TIMEOUT,
         Reason.EXTRACT_ERROR,
         Reason.STORE_ERROR,
+        Reason.QUEUE_ERROR,
     }
 )
 
@@ -124,6 +126,34 @@ class Article:
     def replace(self, **changes: Any) -> Article:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A site or feed set crawled on a schedule, as a sources file describes it.
+
+    ``every`` is an interval ("90s", "15m", "2h", "1d") and ``cron`` a crontab line
+    ("*/15 * * * *"); a source has one of them, or neither when it is crawled only on demand.
+    ``options`` are per-source crawl settings (see ``workers.sources.OPTIONS``).
+    """
+
+    name: str
+    feeds: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    every: str | None = None
+    cron: str | None = None
+    enabled: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of every field."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Source:
+        """The source that ``to_dict`` described; unknown keys are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
 
 
 @dataclass(frozen=True)

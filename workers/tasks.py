@@ -58,6 +58,13 @@ def database_for(work: PageWork) -> Database:
     return _databases[work.database_url]
 
 
+def forget_databases() -> None:
+    """Drop this process's connection pools (after a fork, the parent's are not ours)."""
+    for database in _databases.values():
+        database.engine.dispose(close=False)
+    _databases.clear()
+
+
 def article_from_page(page: FetchedPage, work: PageWork) -> Article | Skip:
     """Extract and normalise one page, within the time limit; no storage."""
     try:

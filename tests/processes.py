@@ -1,0 +1,61 @@
+"""Real newsdesk processes for the tests: Celery workers and beat, started and stopped here."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.cli import NEWSDESK
+
+
+@contextmanager
+def newsdesk_process(
+    *args: str, log: Path, ready: Callable[[str], bool] | None = None, timeout: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A running ``newsdesk ARGS`` process, its output in ``log``; stopped with SIGTERM after.
+
+    With ``ready``, waits until the log text satisfies it (or fails after ``timeout``).
+    """
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [NEWSDESK, *args], stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ),
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        if ready is not None:
+            wait_for(lambda: ready(log.read_text(errors="replace")), timeout, log)
+        yield process
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], grace: float = 20) -> None:
+    """SIGTERM the process group, then SIGKILL what is left after ``grace`` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_for(condition: Callable[[], object], timeout: float, log: Path | None = None) -> None:
+    """Poll ``condition`` until it is true; fail with the log's tail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    raise AssertionError(f"not true after {timeout} s\n{tail}")
+
+
+def worker_ready(text: str) -> bool:
+    """True once a Celery worker's log says it is ready."""
+    return " ready." in text

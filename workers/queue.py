@@ -1,0 +1,73 @@
+"""The hand-off to queue workers: put each page on the Redis queue for the Celery workers.
+
+Sending happens in a thread, so Scrapy's reactor never waits on Redis. While the broker is
+unreachable a page is retried with growing pauses (``BROKER_SEND_RETRIES``); if it still
+cannot be sent, it is recorded in the database as failed with reason ``queue_error`` and the
+crawl goes on. Nothing is dropped without a record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from celery import Celery
+from kombu.exceptions import OperationalError as BrokerError
+
+from storage.sql import Database
+from workers.records import FetchedPage, Reason, Skip
+
+log = logging.getLogger(__name__)
+
+
+class QueueWorkers:
+    """Sends pages and skips to the Celery workers through the broker."""
+
+    def __init__(
+        self, app: Celery, database: Database, retries: int = 8, max_interval: float = 5.0
+    ) -> None:
+        self.app = app
+        self.database = database
+        self.retry_policy = {
+            "max_retries": retries,
+            "interval_start": 0.2,
+            "interval_step": 0.5,
+            "interval_max": max_interval,
+        }
+
+    async def process(self, page: FetchedPage) -> dict[str, Any]:
+        """Queue ``page`` for extraction; ``queued``, or ``failed`` when the broker is gone."""
+        return await self._send("newsdesk.process_page", page.to_dict(), page.url, page.source)
+
+    async def record(self, skip: Skip) -> dict[str, Any]:
+        """Queue ``skip`` for recording; with no broker, record it here."""
+        outcome = await self._send("newsdesk.record_skip", skip.to_dict(), skip.url, skip.source)
+        if outcome["outcome"] == "queued":
+            outcome = {**outcome, "reason": str(skip.reason), "kind": _kind(skip)}
+        return outcome
+
+    async def _send(
+        self, task: str, message: dict[str, Any], url: str, source: str | None
+    ) -> dict[str, Any]:
+        try:
+            await asyncio.to_thread(self._send_now, task, message)
+        except (BrokerError, ConnectionError, OSError) as error:
+            detail = f"broker unreachable after {self.retry_policy['max_retries']} tries: {error}"
+            log.error("could not queue %s: %s", url, detail)
+            skip = Skip(url, Reason.QUEUE_ERROR, detail[:500], "queue", source)
+            await asyncio.to_thread(self.database.record_skip, skip)
+            return {"url": url, "outcome": "failed", "reason": str(Reason.QUEUE_ERROR)}
+        return {"url": url, "outcome": "queued"}
+
+    def _send_now(self, task: str, message: dict[str, Any]) -> None:
+        self.app.send_task(task, args=[message], retry=True, retry_policy=self.retry_policy)
+
+    def close(self) -> None:
+        """Release the broker and database connections."""
+        self.app.close()
+        self.database.close()
+
+
+def _kind(skip: Skip) -> str:
+    return "failed" if skip.reason.is_failure else "skipped"

@@ -1,0 +1,95 @@
+"""What the command line prints: crawl summaries, articles, tables of sources and crawls."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from spiders.crawl import CrawlSummary
+from workers.records import Article, Source
+
+
+def print_summary(summary: CrawlSummary, database: str, out: TextIO = sys.stdout) -> None:
+    """The crawl summary, one screen."""
+    articles = summary.articles
+    lines = [f"newsdesk crawl finished in {summary.elapsed:.1f} s"]
+    lines.append(f"  pages fetched    {summary.pages_fetched}")
+    if summary.pages_queued:
+        lines.append(f"  pages queued     {summary.pages_queued}  (the workers store them)")
+    lines += [
+        f"  articles stored  {summary.articles_stored}  ("
+        f"{articles.get('new', 0)} new, {articles.get('updated', 0)} updated, "
+        f"{articles.get('unchanged', 0)} unchanged)",
+        f"  skipped          {by_reason(summary.skipped)}",
+        f"  failed           {by_reason(summary.failed)}",
+        f"  database         {database}",
+    ]
+    print("\n".join(lines), file=out)
+
+
+def by_reason(counts: dict[str, int]) -> str:
+    """``total  (reason n, reason n)``, most frequent first."""
+    total = sum(counts.values())
+    if not total:
+        return "0"
+    parts = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items(), key=lambda i: -i[1]))
+    return f"{total}  ({parts})"
+
+
+def write_articles(articles: Iterable[Article], fmt: str, out: TextIO) -> int:
+    """Write ``articles`` as ``jsonl`` or ``csv`` (list cells as JSON); return the count."""
+    count = 0
+    writer = None
+    for article in articles:
+        row = article.to_dict()
+        if fmt == "jsonl":
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            if writer is None:
+                writer = csv.DictWriter(out, fieldnames=list(row))
+                writer.writeheader()
+            writer.writerow(
+                {k: json.dumps(v) if isinstance(v, list) else v for k, v in row.items()}
+            )
+        count += 1
+    if fmt == "csv" and writer is None:
+        csv.writer(out).writerow(Article.__dataclass_fields__)
+    return count
+
+
+def print_article(article: Article, out: TextIO = sys.stdout) -> None:
+    """A few lines about one article."""
+    body = " ".join(article.body.split())
+    print(
+        f"\n{article.title}\n  {article.url}\n"
+        f"  published {article.published_at or '?'} · {article.language or '?'} · "
+        f"{article.word_count} words · by {', '.join(article.authors) or '?'}\n"
+        f"  tags: {', '.join(article.tags) or '-'}\n  {body[:240]}…",
+        file=out,
+    )
+
+
+def print_sources(
+    sources: list[Source], last_crawls: dict[str, dict[str, Any]], out: TextIO = sys.stdout
+) -> None:
+    """One line a source: name, schedule, what it crawls, its last crawl."""
+    if not sources:
+        print("no sources; add some with: newsdesk sources import FILE", file=out)
+        return
+    for source in sources:
+        schedule = f"every {source.every}" if source.every else source.cron or "on demand"
+        crawl = last_crawls.get(source.name)
+        last = (
+            f"last crawl {crawl['status']} {crawl['started_at']:%Y-%m-%d %H:%M}"
+            if crawl
+            else "never crawled"
+        )
+        state = "" if source.enabled else " (disabled)"
+        print(
+            f"{source.name}{state}  {schedule}  {len(source.feeds)} feeds, "
+            f"{len(source.urls)} urls  {last}",
+            file=out,
+        )
