@@ -103,10 +103,10 @@ def postgres_url() -> str:
     return server.url
 
 
-def start_redis() -> ThrowawayServer:
-    """Start a redis-server on a free loopback port, without persistence, in a temp directory."""
+def start_redis(port: int | None = None) -> ThrowawayServer:
+    """Start a redis-server on a free (or the given) loopback port, without persistence."""
     directory = Path(tempfile.mkdtemp(prefix="newsdesk-redis-"))
-    port = _free_port()
+    port = port or free_port()
     command = [_redis_server_binary(), *REDIS_OPTIONS, "--port", port, "--dir", directory]
     server = _spawn(command, directory, f"redis://127.0.0.1:{port}")
     _wait_until_ready(server, lambda: _redis_answers(server.url))
@@ -125,7 +125,7 @@ def start_postgres() -> ThrowawayServer:
     binaries = _postgres_binaries(directory, account)
     data = directory / "data"
     _run([binaries / "initdb", "-D", data, *INITDB_OPTIONS], directory, **account)
-    port = _free_port()
+    port = free_port()
     command = [binaries / "postgres", "-D", data, "-p", port, *POSTGRES_OPTIONS]
     admin = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     server = _spawn(command, directory, admin, **account)
@@ -187,7 +187,8 @@ def _libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (not promised to stay free)."""
     # Free now, not promised later: a server that loses the port to a race fails fast, with its log.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
 import pytest
+import redis
+from celery import Celery
 
 from benchmarks.metrics import title_match, word_f1
 from spiders.sample_site import SampleSite
 from storage.sql import Database
-from tests.cli import crawl_summary, host_port
+from workers.records import FetchedPage
+from tests import services
+from tests.cli import NEWSDESK, crawl_summary, host_port
 from tests.processes import newsdesk_process, wait_for, worker_ready
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
@@ -50,3 +58,81 @@ def test_crawl_onto_the_queue_and_two_workers_store_every_page_once(
     titles = [title_match(a.title, expected[_path(a.fetched_url)]["title"]) for a in articles]
     assert sum(f1) / len(f1) >= 0.93
     assert sum(titles) / len(titles) >= 0.8
+
+
+def test_pages_wait_for_a_broker_that_is_briefly_down(
+    news_site: SampleSite, postgres_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crawl keeps trying while Redis is down, and queues every page once it is back."""
+    port = services.free_port()
+    broker = f"redis://127.0.0.1:{port}/0"
+    monkeypatch.setenv("NEWSDESK_BROKER_SEND_RETRIES", "40")
+    monkeypatch.setenv("NEWSDESK_BROKER_SEND_MAX_INTERVAL", "1")
+    args = ["crawl", "--feed", news_site.feed_url("rss"), "--max-pages", "5", "--json",
+            "--broker", broker, "--database", postgres_database,
+            "--allow-private", host_port(news_site.base_url)]  # fmt: skip
+    crawl = subprocess.Popen([NEWSDESK, *args], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    time.sleep(4)  # the crawl has fetched its pages and is retrying the broker by now
+    assert crawl.poll() is None
+    server = services.start_redis(port)
+    try:
+        out, _ = crawl.communicate(timeout=120)
+        summary = json.loads(out)
+        assert summary["pages_queued"] == 5
+        assert summary["failed"] == {}
+        assert redis.Redis.from_url(broker).llen("pages") == 5  # waiting for a worker
+    finally:
+        server.stop()
+
+
+def test_pages_are_recorded_when_the_broker_stays_down(
+    news_site: SampleSite, postgres_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broker = f"redis://127.0.0.1:{services.free_port()}/0"
+    monkeypatch.setenv("NEWSDESK_BROKER_SEND_RETRIES", "2")
+    summary = crawl_summary(
+        "--feed", news_site.feed_url("rss"), "--max-pages", "5", "--broker", broker,
+        "--database", postgres_database, "--allow-private", host_port(news_site.base_url),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert summary["pages_queued"] == 0
+    assert summary["failed"] == {"queue_error": 5}
+    with Database.open(postgres_database) as database:
+        failures = database.failures()
+    assert len(failures) == 5
+    assert {f["reason"] for f in failures} == {"queue_error"}
+    assert all("broker unreachable" in f["detail"] for f in failures)
+
+
+def big_page() -> FetchedPage:
+    """A real-looking article large enough to keep a worker busy for a second or two."""
+    sentence = "Der Bundestag hat am Donnerstag über das neue Gesetz beraten und abgestimmt. "
+    paragraphs = "".join(f"<p>{n}. {sentence * 6}</p>" for n in range(8000))
+    html = f"<html><head><title>A long report</title></head><body><article><h1>A long report"
+    html += f"</h1>{paragraphs}</article></body></html>"
+    url = "https://news.example.com/2026/long-report"
+    return FetchedPage(url, url, 200, {"Content-Type": "text/html; charset=utf-8"},
+                       html.encode(), "2026-11-29T00:00:00+00:00", "test")  # fmt: skip
+
+
+def test_a_page_whose_worker_process_is_killed_is_processed_again(
+    broker_url: str, postgres_database: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "worker.log"
+    sender = Celery(broker=broker_url)
+    with newsdesk_process("worker", "-c", "1", "--broker", broker_url, "--database",
+                          postgres_database, log=log, ready=worker_ready) as worker:  # fmt: skip
+        sender.send_task("newsdesk.process_page", args=[big_page().to_dict()], queue="pages")
+        wait_for(lambda: "newsdesk.process_page[" in log.read_text(), 30, log)
+        time.sleep(0.5)  # the pool process is now extracting the page
+        children = psutil.Process(worker.pid).children()
+        assert children
+        for child in children:
+            child.kill()
+        with Database.open(postgres_database, migrate=False) as database:
+            wait_for(lambda: database.count_articles() == 1, 90, log)
+            time.sleep(2)  # time for a wrong second copy or a failure record to show up
+            assert database.count_articles() == 1
+            assert database.failures() == []
+    sender.close()
+    assert "WorkerLostError" in log.read_text()

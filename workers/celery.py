@@ -2,7 +2,7 @@
 
 Tasks are thin: they decode their JSON message, call the plain functions in ``workers.tasks``
 or ``workers.crawls`` and decide whether to retry. Settings come from ``settings.py``
-(``CELERY_*``). A page is acknowledged only once stored or recorded (``acks_late``), and
+(the ``CELERY_*`` names). A page is acknowledged only once stored or recorded (``acks_late``), and
 given back to the queue if its worker process dies (``task_reject_on_worker_lost``); storing
 is idempotent, so a page processed twice is stored once.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 from celery import Celery, Task
@@ -26,8 +27,21 @@ from workers.records import Reason, Skip
 
 log = logging.getLogger(__name__)
 
+
+def celery_config() -> SimpleNamespace:
+    """Celery's settings: the ``CELERY_*`` names of ``settings.py``, in Celery's own spelling.
+
+    Handing Celery the settings module itself would make it take newsdesk's ``BROKER_URL``
+    for its own old-style setting of that name and read the whole module the old way.
+    """
+    names = [name for name in vars(settings) if name.startswith("CELERY_")]
+    return SimpleNamespace(
+        **{n.removeprefix("CELERY_").lower(): getattr(settings, n) for n in names}
+    )
+
+
 app = Celery("newsdesk")
-app.config_from_object("settings", namespace="CELERY")
+app.config_from_object(celery_config())
 
 # Worth another try later: the database is down, restarting, or locked.
 TRANSIENT = (StorageUnavailable, OperationalError, InterfaceError)
