@@ -16,10 +16,10 @@ from celery import Celery
 from benchmarks.metrics import title_match, word_f1
 from spiders.sample_site import SampleSite
 from storage.sql import Database
-from workers.records import FetchedPage
 from tests import services
 from tests.cli import NEWSDESK, crawl_summary, host_port
 from tests.processes import newsdesk_process, wait_for, worker_ready
+from workers.records import FetchedPage
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
 
@@ -108,7 +108,7 @@ def big_page() -> FetchedPage:
     """A real-looking article large enough to keep a worker busy for a second or two."""
     sentence = "Der Bundestag hat am Donnerstag über das neue Gesetz beraten und abgestimmt. "
     paragraphs = "".join(f"<p>{n}. {sentence * 6}</p>" for n in range(8000))
-    html = f"<html><head><title>A long report</title></head><body><article><h1>A long report"
+    html = "<html><head><title>A long report</title></head><body><article><h1>A long report"
     html += f"</h1>{paragraphs}</article></body></html>"
     url = "https://news.example.com/2026/long-report"
     return FetchedPage(url, url, 200, {"Content-Type": "text/html; charset=utf-8"},
