@@ -140,6 +140,21 @@ CRAWL_MAX_PAGES = _env("CRAWL_MAX_PAGES", 0)
 # Largest feed document parsed, in bytes (a feed is downloaded under DOWNLOAD_MAXSIZE too).
 CRAWL_MAX_FEED_BYTES = _env("CRAWL_MAX_FEED_BYTES", 20 * 1024 * 1024)
 
+# Name of a shared crawl frontier. Crawler processes (on any machines) started with the same
+# name share one request queue and one seen-URL set in Redis, so they split the work and no
+# URL is fetched twice. Empty: each crawl keeps its frontier to itself. Use a new name for
+# each run (``newsdesk crawl --frontier NAME``): URLs seen under a name are not fetched again.
+CRAWL_FRONTIER_NAME = _env("CRAWL_FRONTIER_NAME", "")
+
+# Redis that holds shared frontiers; empty: the broker's (BROKER_URL).
+CRAWL_FRONTIER_REDIS_URL = _env("CRAWL_FRONTIER_REDIS_URL", "")
+
+# Seconds a shared frontier's keys live in Redis after its last crawler touched them.
+CRAWL_FRONTIER_TTL_SECONDS = _env("CRAWL_FRONTIER_TTL_SECONDS", 86400)
+
+# Seconds a crawler with nothing to do waits for work from the others before it ends.
+CRAWL_FRONTIER_IDLE_SECONDS = _env("CRAWL_FRONTIER_IDLE_SECONDS", 10.0)
+
 # Media types that are worth extracting; any other page is recorded as ``not_html``.
 CRAWL_HTML_TYPES: list[str] = _env("CRAWL_HTML_TYPES", ["text/html", "application/xhtml+xml"])
 

@@ -14,7 +14,9 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from spiders.feeds import FeedSpider
+from spiders.frontier import frontier_settings
 from spiders.urls import UrlListSpider
+from workers.errors import ConfigurationError
 
 
 @dataclass
@@ -62,11 +64,28 @@ class CrawlSummary:
 
 
 def crawl_settings(overrides: dict[str, Any] | None = None) -> Settings:
-    """Scrapy settings: ``settings.py`` (with its environment overrides), then ``overrides``."""
+    """Scrapy settings: ``settings.py`` (with its environment overrides), then ``overrides``.
+
+    With a frontier name (``CRAWL_FRONTIER_NAME``), the crawl shares its request queue and
+    seen set in Redis with every other crawl of that name (``spiders.frontier``).
+    """
     settings = Settings()
     settings.setmodule("settings", priority="project")
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
+    frontier = settings.get("CRAWL_FRONTIER_NAME")
+    if frontier:
+        redis_url = settings.get("CRAWL_FRONTIER_REDIS_URL") or settings.get("BROKER_URL")
+        if not redis_url:
+            raise ConfigurationError("a shared frontier needs a broker (--broker) or Redis URL")
+        shared = frontier_settings(
+            redis_url,
+            frontier,
+            ttl_seconds=settings.getint("CRAWL_FRONTIER_TTL_SECONDS"),
+            idle_seconds=settings.getfloat("CRAWL_FRONTIER_IDLE_SECONDS"),
+        )
+        for name, value in shared.items():
+            settings.set(name, value, priority="cmdline")
     return settings
 
 

@@ -40,8 +40,8 @@ class FeedSpider(NewsSpider):
                 url,
                 callback=self.parse_feed,
                 errback=self.request_failed,
+                # Not dont_filter: with a shared frontier, one crawler fetches each feed.
                 meta={"newsdesk_stage": "feed", "newsdesk_source": self.source or url},
-                dont_filter=True,
             )
 
     def parse_feed(self, response: Response) -> Iterator[Request | Skip]:

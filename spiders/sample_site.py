@@ -6,6 +6,7 @@ request. Around the pages the site has what a crawler looks for: ``/robots.txt``
 ``/sitemap.xml``, an RSS 2.0 feed (``/feed.xml``), an RSS 1.0 feed (``/feed.rdf``), an Atom feed
 (``/atom.xml``) and a front page linking to everything. With ``copies=n`` every page is served n
 times, copy k (k >= 1) under the prefix ``/c{k}``; feeds, sitemap and front page list every copy.
+``site.hits`` counts the GET and HEAD requests served per path, so a test can see what was fetched.
 
     python -m spiders.sample_site --port 8000
 """
@@ -19,7 +20,8 @@ import hashlib
 import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -115,6 +117,7 @@ class _SiteServer(ThreadingHTTPServer):
     """The HTTP server, holding the documents by request path."""
 
     documents: dict[str, _Document]
+    count_hit: Callable[[str], None]
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-response is normal for a crawler; stay quiet about it.
@@ -138,6 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _answer(self, send_body: bool) -> None:
+        self.server.count_hit(self.path)
         document = self.server.documents.get(self.path)
         if document is None:
             headers = {"Content-Type": "text/plain; charset=utf-8"}
@@ -223,10 +227,13 @@ class SampleSite:
             raise ValueError("two pages of the sample site share a URL path")
         self._server: _SiteServer | None = None
         self._thread: threading.Thread | None = None
+        self._hits: Counter[str] = Counter()
+        self._hits_lock = threading.Lock()
 
     def __enter__(self) -> Self:
         self._server = _SiteServer((self.host, self.port), _Handler)
         self._server.documents = {**self._pages, **self._site_documents()}
+        self._server.count_hit = self._count_hit
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -238,6 +245,22 @@ class SampleSite:
         if self._thread is not None:
             self._thread.join()
         self._server = self._thread = None
+
+    @property
+    def hits(self) -> Counter[str]:
+        """GET and HEAD requests served so far by path (with query), 404s included: a copy."""
+        with self._hits_lock:
+            return Counter(self._hits)
+
+    def reset_hits(self) -> None:
+        """Forget the requests served so far."""
+        with self._hits_lock:
+            self._hits.clear()
+
+    def _count_hit(self, path: str) -> None:
+        # One handler thread per connection: without the lock, two increments could become one.
+        with self._hits_lock:
+            self._hits[path] += 1
 
     @property
     def base_url(self) -> str:

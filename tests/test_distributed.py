@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from spiders.sample_site import SampleSite
 from storage.sql import Database
 from tests import services
 from tests.cli import NEWSDESK, crawl_summary, host_port
+from tests.conftest import NEWS_SITE
 from tests.processes import newsdesk_process, wait_for, worker_ready
 from workers.records import FetchedPage
 
@@ -136,3 +138,25 @@ def test_a_page_whose_worker_process_is_killed_is_processed_again(
             assert database.failures() == []
     sender.close()
     assert "WorkerLostError" in log.read_text()
+
+
+def test_two_crawlers_sharing_a_frontier_fetch_each_page_once(
+    broker_url: str, postgres_database: str, tmp_path: Path
+) -> None:
+    with SampleSite(NEWS_SITE, copies=3) as site:
+        urls = tmp_path / "urls.txt"
+        urls.write_text("\n".join(site.urls_file_lines()))
+        args = ["crawl", "--urls", str(urls), "--frontier", "run-1", "--json",
+                "--broker", broker_url, "--database", postgres_database,
+                "--allow-private", host_port(site.base_url)]  # fmt: skip
+        env = {**os.environ, "NEWSDESK_DOWNLOAD_DELAY": "0.05"}
+        crawlers = [
+            subprocess.Popen([NEWSDESK, *args], stdout=subprocess.PIPE, text=True, env=env)
+            for _ in range(2)
+        ]
+        summaries = [json.loads(crawler.communicate(timeout=180)[0]) for crawler in crawlers]
+        hits = site.hits
+    pages = [site.page_path(case, copy) for copy in range(3) for case in site.cases]
+    assert {path: hits[path] for path in pages} == {path: 1 for path in pages}
+    assert sum(s["pages_queued"] for s in summaries) == 108
+    assert all(s["pages_queued"] > 0 for s in summaries)  # both did part of the work

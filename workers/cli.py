@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="crawl this stored source (alone), or label an ad hoc crawl's articles",
     )  # fmt: skip
     crawl.add_argument("--max-pages", type=int, default=None, metavar="N", help="article pages")
+    crawl.add_argument(
+        "--frontier", default=settings.CRAWL_FRONTIER_NAME, metavar="NAME",
+        help="share this run's frontier in Redis with other crawlers given the same NAME",
+    )  # fmt: skip
     _allow_private_option(crawl)
     _database_option(crawl)
     _broker_option(crawl, "queue pages for `newsdesk worker` instead of processing them here")

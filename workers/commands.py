@@ -43,6 +43,8 @@ def crawl(args: argparse.Namespace) -> int:
     )
     if args.max_pages is not None:
         overrides["CRAWL_MAX_PAGES"] = args.max_pages
+    if args.frontier:
+        overrides["CRAWL_FRONTIER_NAME"] = args.frontier
     try:
         summary = run_crawl(
             feeds=feeds, urls=urls, url_lists=args.urls, source=label, overrides=overrides

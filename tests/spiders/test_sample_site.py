@@ -7,7 +7,9 @@ import gzip
 import json
 import shutil
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from email.message import Message
 from pathlib import Path
 from urllib.error import HTTPError
@@ -217,3 +219,29 @@ def test_query_strings_and_colliding_paths(tmp_path: Path) -> None:
         for case in site.cases:
             assert fetch(site.page_url(case))[0] == 200
         assert fetch(site.base_url + "/story/3000000218734/kalifat")[0] == 404
+
+
+def test_hits_count_every_get_and_head_by_path() -> None:
+    with SampleSite(FIXTURES) as site:
+        page = site.cases[0].path
+        assert site.hits == Counter()
+        fetch(site.base_url + page)
+        fetch(site.base_url + page, **{"If-None-Match": '"something-else"'})
+        head = urllib.request.Request(site.base_url + "/feed.xml", method="HEAD")
+        with urllib.request.urlopen(head, timeout=10) as response:
+            assert response.status == 200
+        fetch(site.base_url + "/no-such-page")
+        assert site.hits == Counter({page: 2, "/feed.xml": 1, "/no-such-page": 1})
+
+        # Requests answered at once by the server's threads are each counted.
+        urls = [site.page_url(case) for case in site.cases[:8]] * 5
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(lambda url: fetch(url)[0], urls))
+        assert statuses == [200] * 40
+        assert site.hits[page] == 2 + 5
+        assert sum(site.hits.values()) == 4 + 40
+
+        site.reset_hits()
+        assert site.hits == Counter()
+        fetch(site.base_url + page)
+        assert site.hits == Counter({page: 1})
