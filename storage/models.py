@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so migrations can refer to them on SQLite and PostgreSQL alike.
@@ -99,3 +99,36 @@ class CrawlRecord(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     detail: Mapped[str] = mapped_column(Text)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class PageState(Base):
+    """A URL as it was when last fetched: its validators and what the listing said of it.
+
+    The crawler reads it to fetch only what is new or changed, and to ask conditionally.
+    """
+
+    __tablename__ = "page_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    article_url: Mapped[str | None] = mapped_column(String(2048))
+    outcome: Mapped[str] = mapped_column(String(32))  # "article", "listing", or a skip reason
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    listed_at: Mapped[str | None] = mapped_column(String(40))  # lastmod or feed date seen
+    first_fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ArticleRevision(Base):
+    """One version of an article; a new one whenever its content hash changes."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("url", "revision", name="uq_article_revisions_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    revision: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    article: Mapped[dict[str, Any]] = mapped_column(JSON)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

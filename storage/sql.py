@@ -12,17 +12,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from storage.models import CrawlRecord, PageFailure, StoredArticle, StoredSource
+from storage.models import ArticleRevision, PageFailure, StoredArticle
+from storage.pages import PageStateTables
+from storage.sources import NEW, UNCHANGED, UPDATED, SourceTables
 from workers.errors import ConfigurationError, StorageUnavailable
-from workers.records import Article, Skip, Source
+from workers.records import Article, Reason, Skip
 
-# What ``store`` did with an article.
-NEW, UPDATED, UNCHANGED = "new", "updated", "unchanged"
+__all__ = ["NEW", "UNCHANGED", "UPDATED", "Database", "make_engine", "safe_url"]
 
 _ARTICLE_FIELDS = [
     "url", "fetched_url", "title", "body", "tags", "authors", "categories", "published_at",
@@ -80,8 +81,20 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-class Database:
-    """Articles and skipped pages in one database."""
+# Skips for what a page is, not for how fetching it went: the page is not asked for again
+# until its listing says it changed.
+_REMEMBERED = {
+    Reason.NOT_ARTICLE,
+    Reason.EMPTY,
+    Reason.NOT_HTML,
+    Reason.NOT_FOUND,
+    Reason.TOO_LARGE,
+}
+
+
+class Database(SourceTables, PageStateTables):
+    """Everything newsdesk stores, in one database: articles and their revisions, skipped
+    pages, sources and crawls (``storage.sources``), and crawl state (``storage.pages``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -112,11 +125,18 @@ class Database:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def store(self, article: Article, *, page_url: str | None = None) -> str:
+    def store(
+        self,
+        article: Article,
+        *,
+        page_url: str | None = None,
+        validators: dict[str, Any] | None = None,
+    ) -> str:
         """Insert or update ``article`` by its canonical URL; return NEW, UPDATED or UNCHANGED.
 
-        An update happens only when the content hash differs. Any recorded skip of the page
-        is removed, since the page is now an article.
+        An update happens only when the content hash differs, and then the new version is
+        kept as a new revision. Any recorded skip of the page is removed, since the page is
+        now an article, and the page's crawl state (``validators``) is saved.
         """
         now = datetime.now(UTC)
         values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
@@ -137,12 +157,53 @@ class Database:
                     .returning(StoredArticle.id)
                 ).first()
                 outcome = UPDATED if changed else UNCHANGED
+            if outcome != UNCHANGED:
+                self._add_revision(connection, article, now)
             urls = {article.url, article.fetched_url, page_url or article.url}
             connection.execute(delete(PageFailure).where(PageFailure.url.in_(urls)))
+            self.save_page_state(
+                page_url or article.fetched_url,
+                "article",
+                validators,
+                article_url=article.url,
+                connection=connection,
+            )
         return outcome
 
-    def record_skip(self, skip: Skip) -> None:
-        """Record (or count again) a page that did not become an article, with its reason."""
+    def _add_revision(self, connection: Connection, article: Article, now: datetime) -> None:
+        latest = connection.execute(
+            select(func.max(ArticleRevision.revision)).where(ArticleRevision.url == article.url)
+        ).scalar()
+        connection.execute(
+            self._insert(ArticleRevision).values(
+                url=article.url,
+                revision=(latest or 0) + 1,
+                content_hash=article.content_hash,
+                article=article.to_dict(),
+                stored_at=now,
+            )
+        )
+
+    def revisions(self) -> Iterator[dict[str, Any]]:
+        """Every version of every article, by article then revision: the article's fields,
+        its ``revision`` number and when it was ``stored_at``."""
+        query = select(ArticleRevision).order_by(ArticleRevision.url, ArticleRevision.revision)
+        with self.engine.connect() as connection:
+            for row in connection.execute(query).mappings():
+                stored_at = row["stored_at"]
+                yield {
+                    **row["article"],
+                    "revision": row["revision"],
+                    "stored_at": stored_at.isoformat() if stored_at else None,
+                }
+
+    def record_skip(self, skip: Skip, validators: dict[str, Any] | None = None) -> None:
+        """Record (or count again) a page that did not become an article, with its reason.
+
+        A page skipped for what it is (not an article, not HTML, gone) also gets its crawl
+        state, so an unchanged listing does not lead to fetching it again; a failure does not,
+        so the next crawl tries again.
+        """
         now = datetime.now(UTC)
         values = {
             "url": skip.url,
@@ -160,6 +221,8 @@ class Database:
         )
         with self.engine.begin() as connection:
             connection.execute(statement)
+            if skip.reason in _REMEMBERED:
+                self.save_page_state(skip.url, str(skip.reason), validators, connection=connection)
 
     def articles(self) -> Iterator[Article]:
         """Every stored article, oldest first."""
@@ -190,83 +253,3 @@ class Database:
                 .order_by(func.count().desc())
             )
             return {reason: count for reason, count in rows}
-
-    def save_source(self, source: Source) -> str:
-        """Insert or replace the source of that name; return NEW, UPDATED or UNCHANGED."""
-        now = datetime.now(UTC)
-        values = source.to_dict()
-        with self.engine.begin() as connection:
-            row = connection.execute(
-                select(StoredSource).where(StoredSource.name == source.name)
-            ).first()
-            if row is None:
-                connection.execute(
-                    self._insert(StoredSource).values(**values, created_at=now, updated_at=now)
-                )
-                return NEW
-            if Source.from_dict(dict(row._mapping)) == source:
-                return UNCHANGED
-            connection.execute(
-                update(StoredSource)
-                .where(StoredSource.name == source.name)
-                .values(**values, updated_at=now)
-            )
-            return UPDATED
-
-    def sources(self, *, enabled_only: bool = False) -> list[Source]:
-        """The stored sources by name."""
-        query = select(StoredSource).order_by(StoredSource.name)
-        if enabled_only:
-            query = query.where(StoredSource.enabled.is_(True))
-        with self.engine.connect() as connection:
-            return [Source.from_dict(dict(row)) for row in connection.execute(query).mappings()]
-
-    def source(self, name: str) -> Source | None:
-        """The stored source of that name, or None."""
-        query = select(StoredSource).where(StoredSource.name == name)
-        with self.engine.connect() as connection:
-            row = connection.execute(query).mappings().first()
-        return Source.from_dict(dict(row)) if row else None
-
-    def start_crawl(self, source: str, status: str = "running", detail: str = "") -> int:
-        """Record a crawl that starts now (or was skipped, with ``detail``); return its id."""
-        now = datetime.now(UTC)
-        finished = now if status != "running" else None
-        with self.engine.begin() as connection:
-            inserted = connection.execute(
-                self._insert(CrawlRecord)
-                .values(
-                    source=source,
-                    status=status,
-                    started_at=now,
-                    finished_at=finished,
-                    detail=detail,
-                    summary={},
-                )
-                .returning(CrawlRecord.id)
-            ).scalar_one()
-        return int(inserted)
-
-    def finish_crawl(
-        self, crawl_id: int, status: str, summary: dict[str, Any], detail: str = ""
-    ) -> None:
-        """Record how a crawl ended: ``finished`` or ``failed``, with its summary."""
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(CrawlRecord)
-                .where(CrawlRecord.id == crawl_id)
-                .values(
-                    status=status,
-                    finished_at=datetime.now(UTC),
-                    summary=summary,
-                    detail=detail,
-                )
-            )
-
-    def crawls(self, source: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-        """The latest crawls, newest first; of one source when named."""
-        query = select(CrawlRecord).order_by(CrawlRecord.id.desc()).limit(limit)
-        if source is not None:
-            query = query.where(CrawlRecord.source == source)
-        with self.engine.connect() as connection:
-            return [dict(row) for row in connection.execute(query).mappings()]

@@ -94,16 +94,28 @@ def process_page(message: dict[str, Any], work: PageWork) -> dict[str, Any]:
     page = FetchedPage.from_dict(message)
     result = article_from_page(page, work)
     database = database_for(work)
+    validators = page_validators(page)
     if isinstance(result, Skip):
-        database.record_skip(result)
+        database.record_skip(result, validators)
         return {
             "url": page.url,
             "outcome": "failed" if result.reason.is_failure else "skipped",
             "reason": str(result.reason),
             "detail": result.detail,
         }
-    change = database.store(result, page_url=page.url)
+    change = database.store(result, page_url=page.url, validators=validators)
     return {"url": page.url, "outcome": change, "article_url": result.url}
+
+
+def page_validators(page: FetchedPage) -> dict[str, Any]:
+    """What the next crawl needs to ask for the page conditionally: ETag, Last-Modified, and
+    the date its listing gave it."""
+    headers = {name.lower(): value for name, value in page.headers.items()}
+    return {
+        "etag": headers.get("etag"),
+        "last_modified": headers.get("last-modified"),
+        "listed_at": page.hints.get("listed_at"),
+    }
 
 
 def record_skip(message: dict[str, Any], work: PageWork) -> dict[str, Any]:

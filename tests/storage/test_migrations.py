@@ -21,7 +21,15 @@ from storage.sql import NEW, Database
 from workers.records import Article
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
-TABLES = {"alembic_version", "articles", "page_failures", "sources", "crawls"}
+TABLES = {
+    "alembic_version",
+    "articles",
+    "page_failures",
+    "sources",
+    "crawls",
+    "page_states",
+    "article_revisions",
+}
 
 
 def table_names(engine: Engine) -> set[str]:
