@@ -9,7 +9,8 @@ Scrapy reads this module as its settings module (through ``scrapy.cfg`` or
 settings that are newsdesk's own carry a prefix by component: ``DATABASE_*``, ``BROKER_*``,
 ``EXTRACT_*``, ``CRAWL_*``, ``EMBEDDED_*``, ``DEMO_*``, and ``ALLOW_PRIVATE``.
 
-``docs/configuration.md`` lists them all; the comment above each setting is its documentation.
+README.md's settings table lists them all (``make docs`` writes it from this file); the
+comment above each setting is its documentation.
 """
 
 from __future__ import annotations
@@ -140,6 +141,40 @@ CRAWL_MAX_PAGES = _env("CRAWL_MAX_PAGES", 0)
 # Largest feed document parsed, in bytes (a feed is downloaded under DOWNLOAD_MAXSIZE too).
 CRAWL_MAX_FEED_BYTES = _env("CRAWL_MAX_FEED_BYTES", 20 * 1024 * 1024)
 
+# Largest sitemap read, in bytes, after decompression (sitemaps.org's limit).
+CRAWL_SITEMAP_MAX_BYTES = _env("CRAWL_SITEMAP_MAX_BYTES", 50 * 1024 * 1024)
+
+# URLs read from one sitemap at most (sitemaps.org's limit); the rest are ignored and logged.
+CRAWL_SITEMAP_MAX_URLS = _env("CRAWL_SITEMAP_MAX_URLS", 50_000)
+
+# How deep sitemap indexes may nest: an index naming an index naming a sitemap is depth 2.
+CRAWL_SITEMAP_MAX_DEPTH = _env("CRAWL_SITEMAP_MAX_DEPTH", 3)
+
+# With --site: how many links deep from the home page section pages are followed for links.
+CRAWL_SITE_MAX_DEPTH = _env("CRAWL_SITE_MAX_DEPTH", 2)
+
+# With --site: section and front pages read for links per crawl, at most.
+CRAWL_SITE_MAX_LISTING_PAGES = _env("CRAWL_SITE_MAX_LISTING_PAGES", 50)
+
+# Seconds after which a recent article is fetched again (conditionally) although its listing
+# shows no change, to catch silent updates; 0: only when the listing shows a change.
+CRAWL_REFETCH_INTERVAL = _env("CRAWL_REFETCH_INTERVAL", 0)
+
+# Seconds after its first fetch during which an article counts as recent for refetching.
+CRAWL_REFETCH_WINDOW = _env("CRAWL_REFETCH_WINDOW", 2 * 86400)
+
+# Seconds to wait before asking again after a 429 or 503 without a Retry-After header.
+CRAWL_RETRY_AFTER_DEFAULT = _env("CRAWL_RETRY_AFTER_DEFAULT", 10.0)
+
+# Longest wait a Retry-After header is granted, in seconds.
+CRAWL_RETRY_AFTER_MAX = _env("CRAWL_RETRY_AFTER_MAX", 600.0)
+
+# Failures in a row (5xx, 429, timeouts) after which a site's request delay doubles.
+CRAWL_BACKOFF_AFTER = _env("CRAWL_BACKOFF_AFTER", 3)
+
+# Longest delay between two requests to a failing site, in seconds.
+CRAWL_BACKOFF_MAX_DELAY = _env("CRAWL_BACKOFF_MAX_DELAY", 60.0)
+
 # Name of a shared crawl frontier. Crawler processes (on any machines) started with the same
 # name share one request queue and one seen-URL set in Redis, so they split the work and no
 # URL is fetched twice. Empty: each crawl keeps its frontier to itself. Use a new name for
@@ -228,8 +263,11 @@ AUTOTHROTTLE_MAX_DELAY = _env("AUTOTHROTTLE_MAX_DELAY", 30.0)
 # Requests AutoThrottle aims to have in flight to one site at once, on average.
 AUTOTHROTTLE_TARGET_CONCURRENCY = _env("AUTOTHROTTLE_TARGET_CONCURRENCY", 2.0)
 
-# Retries of a download that failed for a transient reason (timeouts, 5xx, 429).
+# Retries of a download that failed for a transient reason (timeouts, 5xx, 429, 503).
 RETRY_TIMES = _env("RETRY_TIMES", 2)
+
+# Statuses Scrapy retries at once; 429 and 503 are left to the Retry-After handling.
+RETRY_HTTP_CODES: list[int] = _env("RETRY_HTTP_CODES", [500, 502, 504, 522, 524, 408])
 
 # Scrapy's log level while crawling; the crawl summary is printed whatever it is.
 LOG_LEVEL = _env("LOG_LEVEL", "WARNING")
@@ -270,6 +308,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 DOWNLOADER_MIDDLEWARES = {
     # Before robots.txt (100), so not even robots.txt is asked of a forbidden address.
     "spiders.guard.PrivateNetworkGuard": 50,
+    "spiders.politeness.PolitenessMiddleware": 560,
 }
 ITEM_PIPELINES = {
     "spiders.pipelines.HandOffPipeline": 300,

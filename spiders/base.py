@@ -7,11 +7,13 @@ Both go to the hand-off pipeline, so no page goes unaccounted for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -19,43 +21,125 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
 from spiders.guard import BlockedRequest
+from spiders.incremental import Refetch, conditional_headers, should_fetch
+from storage.sql import Database
 from workers.records import FetchedPage, Reason, Skip
 
 
 class NewsSpider(scrapy.Spider):
-    """Base of the spiders: turns responses into pages and failures into recorded skips."""
+    """Base of the spiders: incremental article requests, pages out, failures as skips."""
 
-    def __init__(self, source: str = "", max_pages: int | str = 0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: str = "",
+        max_pages: int | str = 0,
+        database_url: str = "",
+        refetch: Refetch | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.source = source
         self.max_pages = int(max_pages or 0)
         self.pages_requested = 0
+        self.database_url = database_url
+        self.refetch = refetch or Refetch()
+        self._database: Database | None = None
+        self._discovered: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        """The spider, with its limits and database from the crawl's settings."""
+        settings = crawler.settings
+        kwargs.setdefault("max_pages", settings.getint("CRAWL_MAX_PAGES"))
+        kwargs.setdefault("database_url", settings.get("DATABASE_URL"))
+        kwargs.setdefault(
+            "refetch",
+            Refetch(
+                interval=timedelta(seconds=settings.getfloat("CRAWL_REFETCH_INTERVAL")),
+                window=timedelta(seconds=settings.getfloat("CRAWL_REFETCH_WINDOW")),
+            ),
+        )
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._close_database, signal=signals.spider_closed)
+        return spider
+
+    @property
+    def database(self) -> Database | None:
+        """The crawl's database, for crawl state; None when the spider has none."""
+        if self._database is None and self.database_url:
+            self._database = Database.open(self.database_url, migrate=False)
+        return self._database
+
+    def _close_database(self) -> None:
+        if self._database is not None:
+            self._database.close()
+
+    async def states(self, urls: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored crawl state of those of ``urls`` that have one."""
+        if not urls or self.database is None:
+            return {}
+        return await asyncio.to_thread(self.database.page_states, urls)
+
+    async def article_requests(
+        self, candidates: list[tuple[str, dict[str, Any]]], source: str = ""
+    ) -> list[Request]:
+        """Requests for the listed article URLs that are new or changed (see ``incremental``)."""
+        fresh = [(url, hints) for url, hints in candidates if url not in self._discovered]
+        self._discovered.update(url for url, _ in fresh)
+        stats = self.crawler.stats
+        stats.inc_value("newsdesk/pages_discovered", len(fresh))
+        known = await self.states([url for url, _ in fresh])
+        now = datetime.now(UTC)
+        requests = []
+        for url, hints in fresh:
+            state = known.get(url)
+            if not should_fetch(state, hints.get("listed_at"), now, self.refetch):
+                stats.inc_value("newsdesk/pages_known")
+                continue
+            request = self.article_request(url, hints, source, conditional_headers(state))
+            if request is None:
+                break
+            requests.append(request)
+        return requests
 
     def article_request(
-        self, url: str, hints: dict[str, Any] | None = None, source: str = ""
+        self,
+        url: str,
+        hints: dict[str, Any] | None = None,
+        source: str = "",
+        headers: dict[str, str] | None = None,
     ) -> Request | None:
         """A request for an article page, or None once ``max_pages`` have been requested.
 
         ``source`` is recorded with the page; the spider's own source name by default.
+        ``headers`` make it conditional: a 304 answer then costs no extraction.
         """
         if self.max_pages and self.pages_requested >= self.max_pages:
             return None
         self.pages_requested += 1
         return Request(
             url,
+            headers=headers or None,
             callback=self.parse_article,
             errback=self.request_failed,
             meta={
                 "newsdesk_hints": hints or {},
                 "newsdesk_stage": "fetch",
                 "newsdesk_source": source or self.source,
+                "handle_httpstatus_list": [304],
             },
         )
 
-    def parse_article(self, response: Response) -> Iterator[FetchedPage]:
-        """The response as a ``FetchedPage`` for the workers."""
+    async def parse_article(self, response: Response) -> AsyncIterator[FetchedPage]:
+        """The response as a ``FetchedPage`` for the workers; nothing for a 304."""
+        url = first_url(response.request or Request(response.url))
+        if response.status == 304:
+            self.crawler.stats.inc_value("newsdesk/pages_not_modified")
+            if self.database is not None:
+                await asyncio.to_thread(self.database.touch_page_state, url)
+            return
         yield FetchedPage(
-            url=first_url(response.request or Request(response.url)),
+            url=url,
             final_url=response.url,
             status=response.status,
             headers={
@@ -68,6 +152,30 @@ class NewsSpider(scrapy.Spider):
             hints=response.meta.get("newsdesk_hints", {}),
         )
 
+    async def conditional_request(
+        self, url: str, callback: Any, stage: str, **meta: Any
+    ) -> Request:
+        """A request for a feed, sitemap or listing page, conditional when it was seen before."""
+        state = (await self.states([url])).get(url)
+        return Request(
+            url,
+            headers=conditional_headers(state) or None,
+            callback=callback,
+            errback=self.request_failed,
+            meta={"newsdesk_stage": stage, "handle_httpstatus_list": [304], **meta},
+        )
+
+    async def remember(self, response: Response, outcome: str) -> None:
+        """Save a feed's, sitemap's or listing page's validators for the next crawl."""
+        if self.database is None:
+            return
+        validators = {
+            "etag": _header(response, b"ETag"),
+            "last_modified": _header(response, b"Last-Modified"),
+        }
+        url = first_url(response.request or Request(response.url))
+        await asyncio.to_thread(self.database.save_page_state, url, outcome, validators)
+
     def request_failed(self, failure: Failure) -> Iterator[Skip]:
         """A ``Skip`` with the reason the request failed."""
         request = failure.request  # type: ignore[attr-defined]
@@ -79,6 +187,11 @@ class NewsSpider(scrapy.Spider):
             stage=request.meta.get("newsdesk_stage", "fetch"),
             source=request.meta.get("newsdesk_source", self.source),
         )
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def first_url(request: Request) -> str:

@@ -24,7 +24,11 @@ class CrawlSummary:
     """What a crawl did: pages fetched, articles by change, skips and failures by reason."""
 
     elapsed: float = 0.0
+    pages_discovered: int = 0  # article URLs the feeds, sitemaps and listings named
+    pages_known: int = 0  # not fetched: stored before and unchanged
     pages_fetched: int = 0
+    pages_not_modified: int = 0  # asked for conditionally, answered 304
+    listings_not_modified: int = 0  # feeds, sitemaps and listing pages answered 304
     pages_queued: int = 0  # handed to queue workers (with a broker)
     articles: dict[str, int] = field(default_factory=dict)  # new, updated, unchanged
     skipped: dict[str, int] = field(default_factory=dict)
@@ -38,8 +42,9 @@ class CrawlSummary:
 
     def add_stats(self, stats: dict[str, Any]) -> None:
         """Add one crawler's ``newsdesk/...`` stats."""
-        self.pages_fetched += stats.get("newsdesk/pages_fetched", 0)
-        self.pages_queued += stats.get("newsdesk/pages_queued", 0)
+        for name in ("pages_discovered", "pages_known", "pages_fetched", "pages_not_modified",
+                     "listings_not_modified", "pages_queued"):  # fmt: skip
+            setattr(self, name, getattr(self, name) + stats.get(f"newsdesk/{name}", 0))
         for key, value in stats.items():
             parts = key.split("/")
             if len(parts) == 3 and parts[0] == "newsdesk":
@@ -54,7 +59,11 @@ class CrawlSummary:
         """A JSON-safe dict of the summary."""
         return {
             "elapsed_seconds": round(self.elapsed, 3),
+            "pages_discovered": self.pages_discovered,
+            "pages_known": self.pages_known,
             "pages_fetched": self.pages_fetched,
+            "pages_not_modified": self.pages_not_modified,
+            "listings_not_modified": self.listings_not_modified,
             "pages_queued": self.pages_queued,
             "articles_stored": self.articles_stored,
             "articles": self.articles,

@@ -1,9 +1,13 @@
-"""The feed spider: read RSS 2.0, RSS 1.0 and Atom feeds and fetch every entry's article."""
+"""The feed spider: read RSS 2.0, RSS 1.0 and Atom feeds and fetch every entry's article.
+
+Feeds are asked for conditionally; a feed that has not changed costs a 304. Entries whose
+pages are stored and unchanged (by the entry's date) are not fetched again.
+"""
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,38 +19,18 @@ from spiders.base import NewsSpider
 from workers.records import Reason, Skip
 
 
-class FeedSpider(NewsSpider):
-    """Fetch the feeds, then each entry's page; the entry's title and date go along as hints."""
+class FeedParsing:
+    """What reads a feed; mixed into the spiders that meet feeds (feed and site spiders)."""
 
-    name = "feed"
+    max_feed_bytes: int = 0
 
-    def __init__(self, feeds: list[str] | str = "", max_feed_bytes: int = 0, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.feeds = [u for u in feeds.split(",") if u] if isinstance(feeds, str) else list(feeds)
-        self.max_feed_bytes = int(max_feed_bytes)
-
-    @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FeedSpider:
-        """The spider, with the feed size limit from the ``CRAWL_MAX_FEED_BYTES`` setting."""
-        kwargs.setdefault("max_feed_bytes", crawler.settings.getint("CRAWL_MAX_FEED_BYTES"))
-        kwargs.setdefault("max_pages", crawler.settings.getint("CRAWL_MAX_PAGES"))
-        spider: FeedSpider = super().from_crawler(crawler, *args, **kwargs)
-        return spider
-
-    async def start(self) -> AsyncIterator[Request]:
-        """One request a feed."""
-        for url in self.feeds:
-            yield Request(
-                url,
-                callback=self.parse_feed,
-                errback=self.request_failed,
-                # Not dont_filter: with a shared frontier, one crawler fetches each feed.
-                meta={"newsdesk_stage": "feed", "newsdesk_source": self.source or url},
-            )
-
-    def parse_feed(self, response: Response) -> Iterator[Request | Skip]:
-        """A request for each entry's page, in the feed's order."""
-        source = response.meta.get("newsdesk_source") or self.source or response.url
+    async def parse_feed(self, response: Response) -> AsyncIterator[Request | Skip]:
+        """A request for each new or changed entry's page, in the feed's order."""
+        spider: Any = self
+        source = response.meta.get("newsdesk_source") or spider.source or response.url
+        if response.status == 304:
+            spider.crawler.stats.inc_value("newsdesk/listings_not_modified")
+            return
         if self.max_feed_bytes and len(response.body) > self.max_feed_bytes:
             detail = f"feed of {len(response.body)} bytes > {self.max_feed_bytes}"
             yield Skip(response.url, Reason.TOO_LARGE, detail, "feed", source)
@@ -63,18 +47,48 @@ class FeedSpider(NewsSpider):
             reason = Reason.BAD_FEED if parsed.bozo else Reason.EMPTY
             yield Skip(response.url, reason, detail[:500], "feed", source)
             return
-        for entry in parsed.entries:
-            link = entry.get("link")
-            if not link:
-                continue
-            request = self.article_request(response.urljoin(link), entry_hints(entry), source)
-            if request is None:
-                return
+        await spider.remember(response, "feed")
+        candidates = [
+            (response.urljoin(entry["link"]), entry_hints(entry))
+            for entry in parsed.entries
+            if entry.get("link")
+        ]
+        for request in await spider.article_requests(candidates, source):
             yield request
 
 
+class FeedSpider(FeedParsing, NewsSpider):
+    """Fetch the feeds, then each entry's page; the entry's title and date go along as hints."""
+
+    name = "feed"
+
+    def __init__(self, feeds: list[str] | str = "", max_feed_bytes: int = 0, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.feeds = [u for u in feeds.split(",") if u] if isinstance(feeds, str) else list(feeds)
+        self.max_feed_bytes = int(max_feed_bytes)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FeedSpider:
+        """The spider, with the feed size limit from the ``CRAWL_MAX_FEED_BYTES`` setting."""
+        kwargs.setdefault("max_feed_bytes", crawler.settings.getint("CRAWL_MAX_FEED_BYTES"))
+        spider: FeedSpider = super().from_crawler(crawler, *args, **kwargs)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        """One request a feed, conditional when the feed was read before."""
+        for url in self.feeds:
+            # Not dont_filter: with a shared frontier, one crawler fetches each feed.
+            yield await self.conditional_request(
+                url, self.parse_feed, "feed", newsdesk_source=self.source or url
+            )
+
+
 def entry_hints(entry: Any) -> dict[str, Any]:
-    """What a feed entry says of its article: title, dates, authors, tags, summary."""
+    """What a feed entry says of its article: title, dates, authors, tags, summary.
+
+    ``listed_at`` (the entry's update or publication date) tells a re-crawl whether the
+    article changed since it was stored.
+    """
     hints: dict[str, Any] = {}
     if entry.get("title"):
         hints["title"] = entry["title"]
@@ -82,6 +96,8 @@ def entry_hints(entry: Any) -> dict[str, Any]:
         if entry.get(field):
             moment = datetime.fromtimestamp(calendar.timegm(entry[field]), UTC)
             hints[name] = moment.isoformat()
+    if hints.get("updated_at") or hints.get("published_at"):
+        hints["listed_at"] = hints.get("updated_at") or hints["published_at"]
     authors = [author.get("name") for author in entry.get("authors", []) if author.get("name")]
     if authors:
         hints["authors"] = authors

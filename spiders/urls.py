@@ -32,17 +32,7 @@ class UrlListSpider(NewsSpider):
         if urls_file:
             self.urls += read_url_list(urls_file)
 
-    @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> UrlListSpider:
-        """The spider, with the page limit from the ``CRAWL_MAX_PAGES`` setting."""
-        kwargs.setdefault("max_pages", crawler.settings.getint("CRAWL_MAX_PAGES"))
-        spider: UrlListSpider = super().from_crawler(crawler, *args, **kwargs)
-        return spider
-
     async def start(self) -> AsyncIterator[Request]:
-        """One request a URL, up to the page limit."""
-        for url in self.urls:
-            request = self.article_request(url)
-            if request is None:
-                return
+        """One request a URL that is new (or due again), up to the page limit."""
+        for request in await self.article_requests([(url, {}) for url in self.urls]):
             yield request

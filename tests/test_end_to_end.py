@@ -47,8 +47,11 @@ def test_feed_crawl_stores_every_article_once(
     assert sum(titles) / len(titles) >= 0.8
     assert all(a.source == news_site.feed_url("rss") for a in articles)
 
+    # The feed has not changed: it answers 304, and no article page is asked for again.
     second = crawl_summary(*args, cwd=tmp_path)
-    assert second["articles"] == {"unchanged": 36}
+    assert second["listings_not_modified"] == 1
+    assert second["pages_fetched"] == 0
+    assert second["articles"] == {}
     with Database.open(database_url) as database:
         assert database.count_articles() == 36
 

@@ -16,7 +16,18 @@ def print_summary(summary: CrawlSummary, database: str, out: TextIO = sys.stdout
     """The crawl summary, one screen."""
     articles = summary.articles
     lines = [f"newsdesk crawl finished in {summary.elapsed:.1f} s"]
-    lines.append(f"  pages fetched    {summary.pages_fetched}")
+    lines.append(
+        f"  pages found      {summary.pages_discovered}  ({summary.pages_known} known and "
+        f"unchanged, not fetched)"
+    )
+    lines.append(
+        f"  pages fetched    {summary.pages_fetched}  ({summary.pages_not_modified} more "
+        f"answered not modified)"
+    )
+    if summary.listings_not_modified:
+        lines.append(
+            f"  listings         {summary.listings_not_modified} not modified since last crawl"
+        )
     if summary.pages_queued:
         lines.append(f"  pages queued     {summary.pages_queued}  (the workers store them)")
     lines += [
