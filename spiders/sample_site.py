@@ -1,12 +1,24 @@
 """A local news site on 127.0.0.1 serving the stored fixture pages: for the demo, tests, benchmarks.
 
-Each page is served at the path (and query) of its original URL, byte for byte as the publisher
-sent it, with ``Last-Modified``/``ETag`` validators, ``304 Not Modified`` answers and gzip on
-request. Around the pages the site has what a crawler looks for: ``/robots.txt``,
-``/sitemap.xml``, an RSS 2.0 feed (``/feed.xml``), an RSS 1.0 feed (``/feed.rdf``), an Atom feed
-(``/atom.xml``) and a front page linking to everything. With ``copies=n`` every page is served n
-times, copy k (k >= 1) under the prefix ``/c{k}``; feeds, sitemap and front page list every copy.
-``site.hits`` counts the GET and HEAD requests served per path, so a test can see what was fetched.
+Each article page is served at the path (and query) of its original URL, byte for byte as the
+publisher sent it, with ``Last-Modified``/``ETag`` validators, ``304 Not Modified`` answers and
+gzip on request. Around the articles the site has what a real news site has and a crawler looks
+for (all of it built with lxml from the fixtures' expected values):
+
+- ``/``, a front page with a header (sections, service pages, topics, a columnist, the logo),
+  teasers of every article by section and a footer; section pages ``/section/<slug>/``
+  (``?page=2``… past eight articles), topic pages ``/tag/<slug>/``, an author page
+  ``/author/<slug>/``, ``/about``, ``/contact``, ``/privacy``, ``/imprint``, ``/login``,
+  ``/search`` and a PNG logo (``/media/logo.png``); none of them is an article;
+- ``/robots.txt`` naming ``/sitemap.xml`` (every article) and ``/sitemap_index.xml``, an index of
+  a Google News sitemap (the newest half of the articles), a gzipped sitemap of every article
+  (``.xml.gz``, served as a gzip file) and a nested index naming a sitemap of the service pages;
+- an RSS 2.0 feed (``/feed.xml``), an RSS 1.0 feed (``/feed.rdf``) and an Atom feed (``/atom.xml``).
+
+With ``copies=n`` every article is served n times, copy k (k >= 1) under the prefix ``/c{k}``;
+listings, feeds and sitemaps name every copy. For tests of re-crawling, ``change_page`` changes
+a page (new text, validators and lastmod) and ``throttle_once`` answers a path's next request
+with 429 and ``Retry-After``. ``hits`` counts the requests per path, ``request_times`` says when.
 
     python -m spiders.sample_site --port 8000
 """
@@ -16,44 +28,41 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
-import hashlib
 import json
-import sys
 import threading
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
-from functools import cached_property
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from lxml import etree
-from lxml.builder import E, ElementMaker
-from lxml.html import builder as html
-from lxml.html import tostring as html_tostring
 from w3lib.url import safe_url_string
 
+from spiders.sample_site_html import (
+    FORM_PAGES,
+    LOGO_PATH,
+    SERVICE_PAGES,
+    SitePages,
+    insert_paragraph,
+    logo_png,
+)
+from spiders.sample_site_listings import Listing, listing_for
+from spiders.sample_site_server import SiteDocument, SiteHandler, SiteServer, Throttle
+from spiders.sample_site_xml import (
+    FEED_PATHS,
+    SERVICE_PAGES_UPDATED,
+    SITEMAP_PATHS,
+    feed_documents,
+    sitemap_documents,
+)
+
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "news-site"
-FEED_PATHS = {"rss": "/feed.xml", "rss1": "/feed.rdf", "atom": "/atom.xml"}
-FEED_TYPES = {
-    "rss": "application/rss+xml",
-    "rss1": "application/rdf+xml",
-    "atom": "application/atom+xml",
-}
-_SITE_PATHS = {"/", "/robots.txt", "/sitemap.xml", *FEED_PATHS.values()}
-_RDF_NS, _RSS1_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://purl.org/rss/1.0/"
-_DC_NS, _ATOM_NS = "http://purl.org/dc/elements/1.1/", "http://www.w3.org/2005/Atom"
-_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-_RDF = ElementMaker(namespace=_RDF_NS, nsmap={"rdf": _RDF_NS, None: _RSS1_NS, "dc": _DC_NS})
-_RSS1, _DC = ElementMaker(namespace=_RSS1_NS), ElementMaker(namespace=_DC_NS)
-_ATOM = ElementMaker(namespace=_ATOM_NS, nsmap={None: _ATOM_NS})
-_SITEMAP = ElementMaker(namespace=_SITEMAP_NS, nsmap={None: _SITEMAP_NS})
-_SITE_TITLE = "newsdesk sample site"
-_SITE_DESCRIPTION = "Stored news pages served from a local site"
+_SITE_PATHS = {"/", "/robots.txt", LOGO_PATH, *SITEMAP_PATHS.values(), *FEED_PATHS.values()}
+_SITE_PATHS |= {*SERVICE_PAGES, *FORM_PAGES}
+_CHANGE_TEXT = "Update: this story was changed after publication to add new information."
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class SampleCase:
     html_file: Path
     publisher: str
     expected: dict[str, Any] = field(hash=False, repr=False)
+    country: str = ""
 
     @property
     def published_at(self) -> datetime:
@@ -92,115 +102,9 @@ def load_cases(directory: Path) -> list[SampleCase]:
             path = f"/{record['id']}{path}"
         taken.add(path)
         html_file, expected = directory / record["html"], record["expected"]
-        cases.append(
-            SampleCase(record["id"], record["url"], path, html_file, record["publisher"], expected)
-        )
+        fields = (record["id"], record["url"], path, html_file, record["publisher"], expected)
+        cases.append(SampleCase(*fields, country=record.get("country", "")))
     return cases
-
-
-@dataclass(frozen=True)
-class _Document:
-    """A response body with its type, validators and, for pages, the stored gzip bytes."""
-
-    body: bytes
-    content_type: str
-    last_modified: datetime | None = None
-    gzipped: bytes | None = None
-
-    @cached_property
-    def etag(self) -> str:
-        """A strong validator of the uncompressed body."""
-        return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
-
-
-class _SiteServer(ThreadingHTTPServer):
-    """The HTTP server, holding the documents by request path."""
-
-    documents: dict[str, _Document]
-    count_hit: Callable[[str], None]
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hangs up mid-response is normal for a crawler; stay quiet about it.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Answers GET and HEAD from the server's documents; never logs."""
-
-    protocol_version = "HTTP/1.1"
-    server: _SiteServer
-
-    def do_GET(self) -> None:
-        self._answer(send_body=True)
-
-    def do_HEAD(self) -> None:
-        self._answer(send_body=False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _answer(self, send_body: bool) -> None:
-        self.server.count_hit(self.path)
-        document = self.server.documents.get(self.path)
-        if document is None:
-            headers = {"Content-Type": "text/plain; charset=utf-8"}
-            return self._send(404, b"Not found\n", headers, send_body)
-        accept_encoding = self.headers.get("Accept-Encoding")
-        gzipped = document.gzipped if _accepts_gzip(accept_encoding) else None
-        # Each representation has its own strong ETag (RFC 9110 section 8.8.3).
-        etag = document.etag[:-1] + '-gzip"' if gzipped else document.etag
-        headers = {"ETag": etag, "Content-Type": document.content_type}
-        if document.gzipped is not None:
-            headers["Vary"] = "Accept-Encoding"
-        if document.last_modified is not None:
-            headers["Last-Modified"] = format_datetime(document.last_modified.astimezone(UTC), True)
-        if self._not_modified(etag, document.last_modified):
-            return self._send(304, b"", headers, send_body=False)
-        if gzipped:
-            headers["Content-Encoding"] = "gzip"
-        self._send(200, gzipped or document.body, headers, send_body)
-
-    def _not_modified(self, etag: str, last_modified: datetime | None) -> bool:
-        """RFC 9110 section 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
-        if_none_match = self.headers.get("If-None-Match")
-        if if_none_match is not None:
-            tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-            return "*" in tags or etag in tags
-        if_modified_since = self.headers.get("If-Modified-Since")
-        if if_modified_since is None or last_modified is None:
-            return False
-        try:
-            since = parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return last_modified.replace(microsecond=0) <= since
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str], send_body: bool) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if status != 304:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if send_body:
-            self.wfile.write(body)
-
-
-def _accepts_gzip(accept_encoding: str | None) -> bool:
-    """Whether an ``Accept-Encoding`` value accepts gzip (named, else ``*``) with a quality > 0."""
-    qualities: dict[str, float] = {}
-    for item in (accept_encoding or "").split(","):
-        coding, _, params = item.partition(";")
-        name, _, value = params.partition("=")
-        try:
-            quality = float(value) if name.strip().lower() == "q" else 1.0
-        except ValueError:
-            quality = 0.0
-        qualities[coding.strip().lower()] = quality
-    return qualities.get("gzip", qualities.get("x-gzip", qualities.get("*", 0.0))) > 0
 
 
 class SampleSite:
@@ -217,24 +121,47 @@ class SampleSite:
             raise ValueError(f"copies must be at least 1, not {copies}")
         self.directory, self.host, self.port, self.copies = Path(directory), host, port, copies
         self.cases = load_cases(self.directory)
-        self._pages: dict[str, _Document] = {}
-        for case in self.cases:
-            stored = case.html_file.read_bytes()
-            page = _Document(gzip.decompress(stored), "text/html", case.published_at, stored)
-            for copy in range(copies):
-                self._pages[self.page_path(case, copy)] = page
+        self._pages: dict[str, SiteDocument] = {}
+        self._listings: dict[str, Listing] = {}  # by path, in the order of _entries()
+        stored = [(case, case.html_file.read_bytes()) for case in self.cases]
+        originals = [
+            (case, SiteDocument(gzip.decompress(gz), "text/html", case.published_at, gz))
+            for case, gz in stored
+        ]
+        listings = {case.id: listing_for(case, page.body) for case, page in originals}
+        for copy in range(copies):
+            for case, page in originals:
+                path = self.page_path(case, copy)
+                self._pages[path] = page
+                self._listings[path] = replace(listings[case.id], path=path)
         if len(self._pages) != len(self.cases) * copies:
             raise ValueError("two pages of the sample site share a URL path")
-        self._server: _SiteServer | None = None
+        html_pages = SitePages(list(self._listings.values())).documents()
+        self._html = {
+            path: SiteDocument(body, "text/html; charset=utf-8")
+            for path, body in html_pages.items()
+        }
+        if not self._html.keys().isdisjoint(self._pages):
+            raise ValueError("an article of the sample site has the URL path of a listing page")
+        self._logo = SiteDocument(logo_png(), "image/png", SERVICE_PAGES_UPDATED)
+        self._server: SiteServer | None = None
         self._thread: threading.Thread | None = None
+        # One lock for the request records, the throttles and the pages that change.
+        self._lock = threading.Lock()
         self._hits: Counter[str] = Counter()
-        self._hits_lock = threading.Lock()
+        self._request_times: defaultdict[str, list[float]] = defaultdict(list)
+        self._throttles: defaultdict[str, deque[Throttle]] = defaultdict(deque)
 
     def __enter__(self) -> Self:
-        self._server = _SiteServer((self.host, self.port), _Handler)
-        self._server.documents = {**self._pages, **self._site_documents()}
-        self._server.count_hit = self._count_hit
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = SiteServer((self.host, self.port), SiteHandler)
+        self._server.record_request = self._record_request
+        with self._lock:
+            self._server.documents = self._documents()
+        # A short poll interval: shutdown() waits for the next poll, 0.5 s by default.
+        serve = {"poll_interval": 0.05}
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs=serve, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -249,18 +176,60 @@ class SampleSite:
     @property
     def hits(self) -> Counter[str]:
         """GET and HEAD requests served so far by path (with query), 404s included: a copy."""
-        with self._hits_lock:
+        with self._lock:
             return Counter(self._hits)
 
     def reset_hits(self) -> None:
-        """Forget the requests served so far."""
-        with self._hits_lock:
+        """Forget the requests served so far (``hits`` and ``request_times``)."""
+        with self._lock:
             self._hits.clear()
+            self._request_times.clear()
 
-    def _count_hit(self, path: str) -> None:
+    def request_times(self, path: str) -> list[float]:
+        """When each request for ``path`` (with query) came, by ``time.monotonic()``: a copy."""
+        with self._lock:
+            return list(self._request_times.get(path, ()))
+
+    def throttle_once(self, path: str, retry_after: int = 2, status: int = 429) -> None:
+        """Answer the next request for ``path`` with ``status`` and ``Retry-After: retry_after``.
+
+        The answer has a short text body; later requests are served as usual. Called n times,
+        it throttles the next n requests for the path.
+        """
+        if not 400 <= status < 600 or retry_after < 0:
+            raise ValueError(f"cannot throttle with status {status} and Retry-After {retry_after}")
+        with self._lock:
+            self._throttles[path].append(Throttle(status, retry_after))
+
+    def change_page(self, case: SampleCase, copy: int = 0, text: str = _CHANGE_TEXT) -> None:
+        """Change one copy of a page as its publisher would; while serving or before.
+
+        The page gets a new paragraph of ``text`` in its main text (so its ``ETag`` changes),
+        its ``Last-Modified`` and its lastmod in every sitemap move to now, and so do its Atom
+        ``updated`` and the feeds' dates. Now is rounded up to the second and each change moves
+        the page on by a second at least, so the new lastmod is later than any earlier fetch.
+        """
+        path = self.page_path(case, copy)
+        with self._lock:
+            listing = self._listings[path]
+            modified = max(
+                _second_after(datetime.now(UTC)), listing.modified_at + timedelta(seconds=1)
+            )
+            body = insert_paragraph(self._pages[path].body, text, case.expected.get("body", ""))
+            changed = SiteDocument(body, "text/html", modified, gzip.compress(body, mtime=0))
+            self._pages[path] = changed
+            self._listings[path] = replace(listing, modified_at=modified)
+            if self._server is not None:
+                self._server.documents = self._documents()
+
+    def _record_request(self, path: str) -> Throttle | None:
         # One handler thread per connection: without the lock, two increments could become one.
-        with self._hits_lock:
+        moment = time.monotonic()
+        with self._lock:
             self._hits[path] += 1
+            self._request_times[path].append(moment)
+            pending = self._throttles.get(path)
+            return pending.popleft() if pending else None
 
     @property
     def base_url(self) -> str:
@@ -290,120 +259,48 @@ class SampleSite:
         """Every page URL, all copies, one per line of a URL list (without newlines)."""
         return [url for url, _ in self._entries()]
 
+    def article_paths(self) -> list[str]:
+        """The request path of every article page, all copies."""
+        return list(self._listings)
+
+    def non_article_paths(self) -> list[str]:
+        """Every HTML page of the site that is not an article: listings, topics, service pages."""
+        return list(self._html)
+
+    def sitemap_urls(self) -> list[str]:
+        """Every sitemap and sitemap index of the site, in the order a crawler finds them."""
+        return [self.base_url + path for path in SITEMAP_PATHS.values()]
+
     def _entries(self) -> Iterator[tuple[str, SampleCase]]:
         for copy in range(self.copies):
             for case in self.cases:
                 yield self.page_url(case, copy), case
 
-    def _site_documents(self) -> dict[str, _Document]:
-        """robots.txt, sitemap, feeds and front page; built once the base URL is known."""
-        newest = max((case.published_at for case in self.cases), default=datetime.now(UTC))
-        robots = f"User-agent: *\nDisallow: /private/\n\nSitemap: {self.base_url}/sitemap.xml\n"
+    def _documents(self) -> dict[str, SiteDocument]:
+        """Every document the site serves, by path; built under the lock on every change."""
+        base, listings = self.base_url, list(self._listings.values())
+        robots = (
+            f"User-agent: *\nDisallow: /private/\n\nSitemap: {base}{SITEMAP_PATHS['plain']}\n"
+            f"Sitemap: {base}{SITEMAP_PATHS['index']}\n"
+        )
         return {
-            "/robots.txt": _Document(robots.encode(), "text/plain; charset=utf-8"),
-            "/sitemap.xml": _Document(self._sitemap(), "application/xml", newest),
-            "/feed.xml": _Document(self._rss2(newest), FEED_TYPES["rss"], newest),
-            "/feed.rdf": _Document(self._rss1(), FEED_TYPES["rss1"], newest),
-            "/atom.xml": _Document(self._atom(newest), FEED_TYPES["atom"], newest),
-            "/": _Document(self._front_page(), "text/html; charset=utf-8"),
+            **self._pages,
+            **self._html,
+            LOGO_PATH: self._logo,
+            "/robots.txt": SiteDocument(robots.encode(), "text/plain; charset=utf-8"),
+            **feed_documents(base, listings),
+            **sitemap_documents(base, listings, SERVICE_PAGES),
         }
 
-    def _sitemap(self) -> bytes:
-        urls = (
-            _SITEMAP.url(_SITEMAP.loc(url), _SITEMAP.lastmod(_w3c(case)))
-            for url, case in self._entries()
-        )
-        return _xml(_SITEMAP.urlset(*urls))
 
-    def _rss2(self, newest: datetime) -> bytes:
-        items = (
-            E.item(
-                E.title(case.expected["title"]),
-                E.link(url),
-                E.guid(url, isPermaLink="true"),
-                E.pubDate(format_datetime(case.published_at)),
-            )
-            for url, case in self._entries()
-        )
-        channel = E.channel(
-            E.title(_SITE_TITLE),
-            E.link(self.base_url + "/"),
-            E.description(_SITE_DESCRIPTION),
-            E.lastBuildDate(format_datetime(newest)),
-            *items,
-        )
-        return _xml(E.rss(channel, version="2.0"))
-
-    def _rss1(self) -> bytes:
-        about, resource = f"{{{_RDF_NS}}}about", f"{{{_RDF_NS}}}resource"
-        sequence = _RDF.Seq(*(_RDF.li({resource: url}) for url, _ in self._entries()))
-        channel = _RSS1.channel(
-            {about: self.feed_url("rss1")},
-            _RSS1.title(_SITE_TITLE),
-            _RSS1.link(self.base_url + "/"),
-            _RSS1.description(_SITE_DESCRIPTION),
-            _RSS1.items(sequence),
-        )
-        items = (
-            _RSS1.item(
-                {about: url},
-                _RSS1.title(case.expected["title"]),
-                _RSS1.link(url),
-                _DC.date(_w3c(case)),
-            )
-            for url, case in self._entries()
-        )
-        return _xml(_RDF.RDF(channel, *items))
-
-    def _atom(self, newest: datetime) -> bytes:
-        entries = (
-            _ATOM.entry(
-                _ATOM.title(case.expected["title"]),
-                _ATOM.link(rel="alternate", href=url),
-                _ATOM.id(url),
-                _ATOM.published(_w3c(case)),
-                _ATOM.updated(_w3c(case)),
-            )
-            for url, case in self._entries()
-        )
-        feed = _ATOM.feed(
-            _ATOM.title(_SITE_TITLE),
-            _ATOM.id(self.base_url + "/"),
-            _ATOM.updated(newest.isoformat(timespec="seconds")),
-            _ATOM.author(_ATOM.name(_SITE_TITLE)),
-            _ATOM.link(rel="self", href=self.feed_url("atom")),
-            _ATOM.link(rel="alternate", href=self.base_url + "/"),
-            *entries,
-        )
-        return _xml(feed)
-
-    def _front_page(self) -> bytes:
-        alternates = (
-            html.LINK(rel="alternate", type=mime, href=self.feed_url(kind), title=kind)
-            for kind, mime in FEED_TYPES.items()
-        )
-        head = html.HEAD(html.META(charset="utf-8"), html.TITLE(_SITE_TITLE), *alternates)
-        links = (html.LI(html.A(case.expected["title"], href=url)) for url, case in self._entries())
-        page = html.HTML(head, html.BODY(html.H1(_SITE_TITLE), html.UL(*links)))
-        document: bytes = html_tostring(page, doctype="<!DOCTYPE html>", encoding="utf-8")
-        return document
-
-
-def _w3c(case: SampleCase) -> str:
-    """A case's publication time in W3C date-time form (ISO 8601 with offset, to the second)."""
-    return case.published_at.isoformat(timespec="seconds")
-
-
-def _xml(root: etree._Element) -> bytes:
-    """Serialise an element tree; lxml escapes text and rejects characters XML cannot hold."""
-    document: bytes = etree.tostring(
-        root, xml_declaration=True, encoding="utf-8", pretty_print=True
-    )
-    return document
+def _second_after(moment: datetime) -> datetime:
+    """``moment`` rounded up to a whole second."""
+    whole = moment.replace(microsecond=0)
+    return whole + timedelta(seconds=1) if moment.microsecond else whole
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Serve the sample site until Ctrl-C, printing where its feeds are."""
+    """Serve the sample site until Ctrl-C, printing where its feeds and sitemaps are."""
     parser = argparse.ArgumentParser(description="Serve the newsdesk sample news site.")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     parser.add_argument("--directory", type=Path, default=DEFAULT_DIRECTORY, help="has cases.jsonl")
@@ -413,6 +310,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{len(site.urls_file_lines())} pages at {site.base_url}/", flush=True)
         for kind in FEED_PATHS:
             print(f"{kind:5} feed: {site.feed_url(kind)}", flush=True)
+        print(f"sitemaps: {site.base_url}{SITEMAP_PATHS['index']}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
 
