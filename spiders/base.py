@@ -74,6 +74,10 @@ class NewsSpider(scrapy.Spider):
         if self._database is not None:
             self._database.close()
 
+    def now(self) -> datetime:
+        """The time decisions about re-fetching are made against."""
+        return datetime.now(UTC)
+
     async def states(self, urls: list[str]) -> dict[str, dict[str, Any]]:
         """The stored crawl state of those of ``urls`` that have one."""
         if not urls or self.database is None:
@@ -89,7 +93,7 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("newsdesk/pages_discovered", len(fresh))
         known = await self.states([url for url, _ in fresh])
-        now = datetime.now(UTC)
+        now = self.now()
         requests = []
         for url, hints in fresh:
             state = known.get(url)
@@ -172,6 +176,7 @@ class NewsSpider(scrapy.Spider):
         validators = {
             "etag": _header(response, b"ETag"),
             "last_modified": _header(response, b"Last-Modified"),
+            "listed_at": response.meta.get("newsdesk_listed_at"),
         }
         url = first_url(response.request or Request(response.url))
         await asyncio.to_thread(self.database.save_page_state, url, outcome, validators)

@@ -15,6 +15,8 @@ from scrapy.settings import Settings
 
 from spiders.feeds import FeedSpider
 from spiders.frontier import frontier_settings
+from spiders.site import SiteSpider
+from spiders.sitemaps import SitemapSpider
 from spiders.urls import UrlListSpider
 from workers.errors import ConfigurationError
 
@@ -101,12 +103,14 @@ def crawl_settings(overrides: dict[str, Any] | None = None) -> Settings:
 def run_crawl(
     *,
     feeds: list[str] | None = None,
+    sitemaps: list[str] | None = None,
+    sites: list[str] | None = None,
     urls: list[str] | None = None,
     url_lists: list[str] | None = None,
     source: str = "",
     overrides: dict[str, Any] | None = None,
 ) -> CrawlSummary:
-    """Crawl the feeds, URLs and URL list files into the configured database; block until done.
+    """Crawl feeds, sitemaps, whole sites, URLs and URL files into the database; block until done.
 
     Scrapy's reactor cannot be restarted, so this runs once per process.
     """
@@ -117,6 +121,14 @@ def run_crawl(
         crawler = process.create_crawler(FeedSpider)
         crawlers.append(crawler)
         process.crawl(crawler, feeds=feeds, source=source)
+    if sitemaps:
+        crawler = process.create_crawler(SitemapSpider)
+        crawlers.append(crawler)
+        process.crawl(crawler, sitemaps=sitemaps, source=source)
+    if sites:
+        crawler = process.create_crawler(SiteSpider)
+        crawlers.append(crawler)
+        process.crawl(crawler, sites=sites, source=source)
     if urls:
         crawler = process.create_crawler(UrlListSpider)
         crawlers.append(crawler)

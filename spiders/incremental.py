@@ -1,7 +1,8 @@
 """Re-crawl only what changed: decide, from a URL's stored state, whether to fetch it again.
 
 A URL seen before is fetched again only when its listing says it changed (a sitemap
-``lastmod`` or a feed entry date newer than the one stored), or when it is a recent article
+``lastmod`` or a feed entry date newer than the one stored, or than the last fetch when none
+was stored), or when it is a recent article
 whose refetch is due (``CRAWL_REFETCH_INTERVAL`` within ``CRAWL_REFETCH_WINDOW`` of its first
 fetch). A known page is asked for conditionally, so an unchanged one costs a 304 and no
 extraction.
@@ -52,9 +53,12 @@ def should_fetch(
     if state is None:
         return True
     listed = parse_moment(listed_at)
-    known = parse_moment(state.get("listed_at"))
-    if listed is not None and (known is None or listed > known):
-        return True
+    if listed is not None:
+        # Changed since: since the date the listing gave before, or, when the page was found
+        # without a date (a link on a front page), since it was fetched.
+        known = parse_moment(state.get("listed_at")) or _aware(state["fetched_at"])
+        if listed > known:
+            return True
     if refetch.interval and state.get("outcome") == "article":
         first, last = _aware(state["first_fetched_at"]), _aware(state["fetched_at"])
         return now - first <= refetch.window and now - last >= refetch.interval

@@ -78,6 +78,8 @@ class StoredSource(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     feeds: Mapped[list[str]] = mapped_column(JSON)
+    sitemaps: Mapped[list[str]] = mapped_column(JSON)
+    sites: Mapped[list[str]] = mapped_column(JSON)
     urls: Mapped[list[str]] = mapped_column(JSON)
     every: Mapped[str | None] = mapped_column(String(32))
     cron: Mapped[str | None] = mapped_column(String(128))

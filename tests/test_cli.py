@@ -103,7 +103,7 @@ def test_stats(crawled: tuple[str, Path]) -> None:
         (["stats", "--database", "nosuchdb://x"], "unsupported database"),
         (["stats", "--database", "not a url"], "not a database URL"),
         (["crawl", "--urls", "no-such-file.txt"], "no such file: no-such-file.txt"),
-        (["crawl"], "give at least one --feed URL or --urls FILE"),
+        (["crawl"], "give at least one --feed, --sitemap or --site URL, or --urls FILE"),
     ],
 )
 def test_mistakes_end_in_one_line(args: list[str], message: str, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import settings
@@ -27,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"newsdesk: error: no such file: {error.filename}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`newsdesk export | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument(
         "--feed", action="append", default=[], metavar="URL", help="a feed (RSS, Atom)"
     )
+    crawl.add_argument("--sitemap", action="append", default=[], metavar="URL",
+                       help="a sitemap or sitemap index")  # fmt: skip
+    crawl.add_argument("--site", action="append", default=[], metavar="URL",
+                       help="a site's home page: find its feeds, sitemaps, sections")  # fmt: skip
     crawl.add_argument("--urls", action="append", default=[], metavar="FILE", help="one URL a line")
     crawl.add_argument(
         "--source", default="", metavar="NAME",
@@ -96,12 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write every stored article")
     export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     export.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    export.add_argument("--revisions", action="store_true",
+                        help="every version of every article, numbered")  # fmt: skip
     _database_option(export)
     export.set_defaults(run=commands.export)
 
     stats = sub.add_parser("stats", help="count articles, and skipped pages by reason")
     _database_option(stats)
     stats.add_argument("--json", action="store_true", help="print as JSON")
+    stats.add_argument("--crawls", type=int, nargs="?", const=10, default=0, metavar="N",
+                       help="show the latest N crawls (10) and what each did")  # fmt: skip
     stats.set_defaults(run=commands.stats)
 
     demo = sub.add_parser("demo", help="crawl a bundled offline news site into SQLite")

@@ -12,7 +12,13 @@ import settings
 from storage.sql import Database
 from workers.errors import ConfigurationError
 from workers.manifest import extract_file, extract_manifest
-from workers.reports import print_article, print_sources, print_summary, write_articles
+from workers.reports import (
+    print_article,
+    print_crawls,
+    print_sources,
+    print_summary,
+    write_articles,
+)
 from workers.sources import crawl_overrides, load_sources_file
 
 
@@ -20,17 +26,22 @@ def crawl(args: argparse.Namespace) -> int:
     """Crawl, store (or queue), record the crawl, and print the summary."""
     from spiders.crawl import run_crawl
 
-    feeds, urls, label = list(args.feed), [], args.source
+    targets = {"feeds": args.feed, "sitemaps": args.sitemap, "sites": args.site, "urls": []}
+    label = args.source
     overrides: dict[str, Any] = {}
     with Database.open(args.database) as database:  # a bad URL fails here, in one line
-        if args.source and not args.feed and not args.urls:
+        if args.source and not any(targets.values()) and not args.urls:
             source = database.source(args.source)
             if source is None:
                 raise ConfigurationError(f"no source named {args.source!r} is stored")
-            feeds, urls = source.feeds, source.urls
+            targets = {key: getattr(source, key) for key in targets}
             overrides = crawl_overrides(source)
-        if not feeds and not urls and not args.urls:
-            print("newsdesk: error: give at least one --feed URL or --urls FILE", file=sys.stderr)
+        if not any(targets.values()) and not args.urls:
+            print(
+                "newsdesk: error: give at least one --feed, --sitemap or --site URL, "
+                "or --urls FILE",
+                file=sys.stderr,
+            )
             return 2
         for path in args.urls:
             if not Path(path).is_file():
@@ -46,9 +57,7 @@ def crawl(args: argparse.Namespace) -> int:
     if args.frontier:
         overrides["CRAWL_FRONTIER_NAME"] = args.frontier
     try:
-        summary = run_crawl(
-            feeds=feeds, urls=urls, url_lists=args.urls, source=label, overrides=overrides
-        )
+        summary = run_crawl(**targets, url_lists=args.urls, source=label, overrides=overrides)
     except BaseException as error:
         with Database.open(args.database, migrate=False) as database:
             database.finish_crawl(crawl_id, "failed", {}, f"{type(error).__name__}: {error}")
@@ -157,11 +166,12 @@ def extract(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     """Write every stored article as JSON lines or CSV."""
     with Database.open(args.database) as database:
+        rows = database.revisions() if args.revisions else database.articles()
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
-                write_articles(database.articles(), args.format, out)
+                write_articles(rows, args.format, out)
         else:
-            write_articles(database.articles(), args.format, sys.stdout)
+            write_articles(rows, args.format, sys.stdout)
     return 0
 
 
@@ -171,11 +181,17 @@ def stats(args: argparse.Namespace) -> int:
 
     with Database.open(args.database) as database:
         articles, not_articles = database.count_articles(), database.count_failures()
+        crawls = [_jsonable(c) for c in database.crawls(limit=args.crawls)] if args.crawls else []
     if args.json:
-        print(json.dumps({"articles": articles, "not_articles": not_articles}, indent=2))
+        report: dict[str, Any] = {"articles": articles, "not_articles": not_articles}
+        if args.crawls:
+            report["crawls"] = crawls
+        print(json.dumps(report, indent=2))
         return 0
     print(f"articles      {articles}")
     print(f"not articles  {by_reason(not_articles)}")
+    if args.crawls:
+        print_crawls([c for c in crawls if c is not None])
     return 0
 
 

@@ -34,6 +34,7 @@ class Reason(StrEnum):
     DOWNLOAD_ERROR = "download_error"  # DNS, refused connection, lost data
     REDIRECT_LOOP = "redirect_loop"
     BAD_FEED = "bad_feed"  # a feed that could not be parsed
+    BAD_SITEMAP = "bad_sitemap"  # a sitemap that could not be read (not XML, hostile, broken)
     EXTRACT_TIMEOUT = "extract_timeout"
     EXTRACT_ERROR = "extract_error"
     STORE_ERROR = "store_error"
@@ -51,6 +52,7 @@ _FAILURES = frozenset(
         Reason.TIMEOUT,
         Reason.DOWNLOAD_ERROR,
         Reason.BAD_FEED,
+        Reason.BAD_SITEMAP,
         Reason.EXTRACT_TIMEOUT,
         Reason.EXTRACT_ERROR,
         Reason.STORE_ERROR,
@@ -139,6 +141,8 @@ class Source:
 
     name: str
     feeds: list[str] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)
+    sites: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
     every: str | None = None
     cron: str | None = None

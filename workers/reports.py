@@ -50,12 +50,33 @@ def by_reason(counts: dict[str, int]) -> str:
     return f"{total}  ({parts})"
 
 
-def write_articles(articles: Iterable[Article], fmt: str, out: TextIO) -> int:
-    """Write ``articles`` as ``jsonl`` or ``csv`` (list cells as JSON); return the count."""
+def print_crawls(crawls: list[dict[str, Any]], out: TextIO = sys.stdout) -> None:
+    """One line a crawl, newest first: when, what, how it ended, and what it did."""
+    print("\nlatest crawls", file=out)
+    for crawl in crawls:
+        done = crawl.get("summary") or {}
+        articles = done.get("articles", {})
+        counts = (
+            f"found {done.get('pages_discovered', 0)}, known {done.get('pages_known', 0)}, "
+            f"fetched {done.get('pages_fetched', 0)}, not modified "
+            f"{done.get('pages_not_modified', 0)}, queued {done.get('pages_queued', 0)}; "
+            f"articles {articles.get('new', 0)} new, {articles.get('updated', 0)} updated, "
+            f"{articles.get('unchanged', 0)} unchanged; skipped "
+            f"{by_reason(done.get('skipped', {}))}; failed {by_reason(done.get('failed', {}))}"
+            if done
+            else crawl.get("detail", "")
+        )
+        started = str(crawl["started_at"])[:19].replace("T", " ")
+        print(f"  #{crawl['id']} {started}  {crawl['source']}  {crawl['status']}  {counts}",
+              file=out)  # fmt: skip
+
+
+def write_articles(articles: Iterable[Article | dict[str, Any]], fmt: str, out: TextIO) -> int:
+    """Write articles (or revisions, as dicts) as ``jsonl`` or ``csv`` (list cells as JSON)."""
     count = 0
     writer = None
     for article in articles:
-        row = article.to_dict()
+        row = article if isinstance(article, dict) else article.to_dict()
         if fmt == "jsonl":
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:

@@ -5,6 +5,8 @@ A sources file is TOML, one ``[[source]]`` table a source (see ``docs/sources.ex
     [[source]]
     name = "example-news"
     feeds = ["https://example.com/rss.xml"]
+    sitemaps = ["https://example.com/news-sitemap.xml"]
+    sites = ["https://example.com/"]             # discover feeds, sitemaps, sections
     urls = ["https://example.com/special-report"]
     every = "15m"                 # or: cron = "*/15 * * * *"
     max_pages = 200
@@ -35,8 +37,9 @@ OPTIONS: dict[str, tuple[str, type]] = {
     "concurrent_requests_per_domain": ("CONCURRENT_REQUESTS_PER_DOMAIN", int),
     "user_agent": ("USER_AGENT", str),
     "allow_private": ("ALLOW_PRIVATE", list),
+    "refetch_interval": ("CRAWL_REFETCH_INTERVAL", int),
 }
-_KEYS = {"name", "feeds", "urls", "every", "cron", "enabled", *OPTIONS}
+_KEYS = {"name", "feeds", "sitemaps", "sites", "urls", "every", "cron", "enabled", *OPTIONS}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -69,15 +72,14 @@ def parse_source(entry: dict[str, Any], where: str) -> Source:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigurationError(f"{where}: 'name' must be letters, digits, '.', '_' or '-'")
     where = f"{where} ({name})"
-    feeds, urls = _url_list(entry, "feeds", where), _url_list(entry, "urls", where)
-    if not feeds and not urls:
-        raise ConfigurationError(f"{where}: give 'feeds' or 'urls'")
+    lists = {key: _url_list(entry, key, where) for key in ("feeds", "sitemaps", "sites", "urls")}
+    if not any(lists.values()):
+        raise ConfigurationError(f"{where}: give 'feeds', 'sitemaps', 'sites' or 'urls'")
     if "every" in entry and "cron" in entry:
         raise ConfigurationError(f"{where}: give 'every' or 'cron', not both")
     source = Source(
         name=name,
-        feeds=feeds,
-        urls=urls,
+        **lists,
         every=entry.get("every"),
         cron=entry.get("cron"),
         enabled=bool(entry.get("enabled", True)),

@@ -61,7 +61,7 @@ def test_options_become_crawl_settings() -> None:
     [
         ("name = 'x'", "no [[source]] tables"),
         ("[[source]]\nname = 'a b'\nfeeds = ['https://a.example/f']", "'name' must be"),
-        ("[[source]]\nname = 'a'", "give 'feeds' or 'urls'"),
+        ("[[source]]\nname = 'a'", "give 'feeds', 'sitemaps', 'sites' or 'urls'"),
         ("[[source]]\nname = 'a'\nfeeds = ['ftp://a.example/f']", "not an http(s) URL"),
         ("[[source]]\nname = 'a'\nfeeds = ['https://a.example/f']\nevery = '5 minutes'",
          "bad schedule"),
