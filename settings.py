@@ -221,10 +221,11 @@ BOT_NAME = "newsdesk"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
+# Where a site's operator can learn about your crawler and reach you; part of USER_AGENT.
+CRAWL_CONTACT_URL = _env("CRAWL_CONTACT_URL", "https://github.com/newsdesk/newsdesk")
+
 # Sent with every request. Sites block anonymous crawlers; say who you are and how to reach you.
-USER_AGENT = _env(
-    "USER_AGENT", "newsdesk/0.1 (news article ingestion; +https://github.com/newsdesk/newsdesk)"
-)
+USER_AGENT = _env("USER_AGENT", f"newsdesk/0.1 (news article ingestion; +{CRAWL_CONTACT_URL})")
 
 # Obey each site's robots.txt; a page it forbids is recorded as ``robots_txt``.
 ROBOTSTXT_OBEY = _env("ROBOTSTXT_OBEY", True)

@@ -96,7 +96,7 @@ def _article(
         tags=_as_list(document.get("tags")) or _as_list(hints.get("tags")),
         authors=_as_list(document.get("author"), separator=";") or _as_list(hints.get("authors")),
         published_at=document.get("date") or hints.get("published_at"),
-        language=document.get("language") or declared_language,
+        language=document.get("language") or declared_language or hints.get("language"),
         description=document.get("description") or hints.get("summary"),
         image=document.get("image"),
         site_name=document.get("sitename"),

@@ -116,3 +116,21 @@ def test_extraction_timeout_is_recorded_as_a_skip(monkeypatch: pytest.MonkeyPatc
     result = article_from_page(page, PageWork(database_url="sqlite://", time_limit=0.2))
     assert isinstance(result, Skip)
     assert result.reason == Reason.EXTRACT_TIMEOUT
+
+
+def test_what_the_listing_said_fills_what_the_page_lacks() -> None:
+    """A Google News sitemap's title, date, keywords and language are fallbacks."""
+    paragraphs = "".join(f"<p>Paragraph {n} of the report, with enough words to count.</p>"
+                         for n in range(12))  # fmt: skip
+    html = f"<html><body><article>{paragraphs}</article></body></html>".encode()
+    hints = {"title": "Council approves the plan", "published_at": "2026-11-28T09:00:00+01:00",
+             "tags": ["council", "budget"], "language": "en"}  # fmt: skip
+    page = FetchedPage("https://example.com/a", "https://example.com/a", 200,
+                       {"Content-Type": "text/html"}, html, "2026-11-29T00:00:00+00:00", "test",
+                       hints)  # fmt: skip
+    article = article_from_page(page, WORK)
+    assert isinstance(article, Article)
+    assert article.title == "Council approves the plan"
+    assert article.published_at == "2026-11-28T09:00:00+01:00"
+    assert article.tags == ["council", "budget"]
+    assert article.language == "en"

@@ -17,8 +17,15 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "sources.example.toml"
 
 def test_the_documented_example_loads() -> None:
     sources = load_sources_file(EXAMPLE)
-    assert [s.name for s in sources] == ["example-news", "example-wire", "paused"]
-    news, wire, paused = sources
+    assert [s.name for s in sources] == [
+        "example-news",
+        "example-magazine",
+        "example-wire",
+        "paused",
+    ]
+    news, magazine, wire, paused = sources
+    assert magazine.sites == ["https://magazine.example.com/"]
+    assert magazine.options == {"refetch_interval": 3600}
     assert news.feeds == [
         "https://www.example.com/rss.xml",
         "https://www.example.com/world/atom.xml",
