@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -99,3 +103,45 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
         first, second = site.request_times(path)
     assert second - first >= 2.0
     assert summary["articles"] == {"new": 1}
+
+
+def test_a_site_that_keeps_failing_gets_a_growing_delay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    times: list[float] = []
+
+    class Failing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            times.append(time.monotonic())  # robots.txt first: it fails too
+            time.sleep(0.2)  # as slow as a real site, so each failure is seen before the next
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    for name, value in {"RETRY_TIMES": "0", "AUTOTHROTTLE_ENABLED": "false", "DOWNLOAD_DELAY": "0.2",
+                        "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "CRAWL_BACKOFF_AFTER": "2",
+                        "CRAWL_BACKOFF_MAX_DELAY": "2"}.items():  # fmt: skip
+        monkeypatch.setenv(f"NEWSDESK_{name}", value)
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(f"{base}/story-{n}.html\n" for n in range(6)))
+    try:
+        summary = crawl_summary(
+            "--urls", str(urls), "--database", f"sqlite:///{tmp_path / 'failing.db'}",
+            "--allow-private", host_port(base), cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert summary["failed"] == {"http_error": 6}
+    gaps = [later - earlier for earlier, later in pairwise(times)]
+    assert len(gaps) == 6
+    assert gaps[0] < 0.9  # before the second failure in a row: no back-off
+    # Then 1 s, then 2 s between requests (Scrapy varies each delay by up to half of it).
+    assert min(gaps[2:]) >= 0.9
+    assert sum(gaps[2:]) >= 4.5
