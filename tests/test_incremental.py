@@ -124,9 +124,12 @@ def test_a_site_that_keeps_failing_gets_a_growing_delay(
     server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    for name, value in {"RETRY_TIMES": "0", "AUTOTHROTTLE_ENABLED": "false", "DOWNLOAD_DELAY": "0.2",
-                        "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "CRAWL_BACKOFF_AFTER": "2",
-                        "CRAWL_BACKOFF_MAX_DELAY": "2"}.items():  # fmt: skip
+    slow_and_failing = {
+        "RETRY_TIMES": "0", "AUTOTHROTTLE_ENABLED": "false", "DOWNLOAD_DELAY": "0.2",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "CRAWL_BACKOFF_AFTER": "2",
+        "CRAWL_BACKOFF_MAX_DELAY": "2",
+    }  # fmt: skip
+    for name, value in slow_and_failing.items():
         monkeypatch.setenv(f"NEWSDESK_{name}", value)
     urls = tmp_path / "urls.txt"
     urls.write_text("".join(f"{base}/story-{n}.html\n" for n in range(6)))
