@@ -101,3 +101,14 @@ def test_only_settings_py_reads_the_environment() -> None:
         for path in (ROOT / package).rglob("*.py"):
             text = path.read_text()
             assert "os.environ" not in text and "getenv" not in text, path
+
+
+def test_scrapy_reads_the_same_settings_through_scrapy_cfg() -> None:
+    scrapy = Path(sys.executable).with_name("scrapy")
+    env = {**os.environ, "NEWSDESK_USER_AGENT": "probe/1.0"}
+    listed = subprocess.run([scrapy, "list"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            check=True)  # fmt: skip
+    assert listed.stdout.split() == ["feed", "site", "sitemap", "urls"]
+    agent = subprocess.run([scrapy, "settings", "--get", "USER_AGENT"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    assert agent.stdout.strip() == "probe/1.0"
