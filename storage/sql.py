@@ -231,13 +231,13 @@ class Database(SourceTables, PageStateTables):
             for row in rows.mappings():
                 yield Article.from_dict(dict(row))
 
-    def failures(self) -> list[dict[str, Any]]:
-        """Every recorded skip or failure, newest first."""
+    def failures(self, reason: str | None = None) -> list[dict[str, Any]]:
+        """Every recorded skip or failure (of one reason, if given), newest first."""
+        query = select(PageFailure.__table__).order_by(PageFailure.last_seen.desc())
+        if reason is not None:
+            query = query.where(PageFailure.reason == reason)
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(PageFailure.__table__).order_by(PageFailure.last_seen.desc())
-            )
-            return [dict(row) for row in rows.mappings()]
+            return [dict(row) for row in connection.execute(query).mappings()]
 
     def count_articles(self) -> int:
         """How many articles are stored."""

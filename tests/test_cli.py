@@ -6,6 +6,8 @@ import csv
 import gzip
 import json
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,60 @@ def test_demo_crawls_the_sample_site(tmp_path: Path) -> None:
     assert (tmp_path / "newsdesk-demo.db").is_file()
     again = newsdesk("demo", cwd=tmp_path)  # starts over from an empty file
     assert "articles stored  36  (36 new" in again.stdout
+
+
+def test_failures_are_listed_and_the_retryable_ones_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = gzip.decompress((NEWS_SITE / CASES[0]["html"]).read_bytes())
+    broken = {"/story.html": True}
+
+    class Flaky(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/story.html" and broken["/story.html"]:
+                self.send_response(500)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            status, body = (200, page) if self.path == "/story.html" else (404, b"")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    database = f"sqlite:///{tmp_path / 'flaky.db'}"
+    common = ["--database", database, "--allow-private", host_port(base)]
+    monkeypatch.setenv("NEWSDESK_RETRY_TIMES", "0")
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"{base}/story.html\n{base}/gone.html\n")
+    try:
+        crawl_summary("--urls", str(urls), *common, cwd=tmp_path)
+        listed = newsdesk("failures", "--database", database, cwd=tmp_path)
+        assert listed.returncode == 0, listed.stderr
+        lines = sorted(listed.stdout.splitlines())
+        assert len(lines) == 2
+        assert lines[0].startswith("http_error") and f"{base}/story.html" in lines[0]
+        assert lines[1].startswith("not_found") and f"{base}/gone.html" in lines[1]
+        only = newsdesk("failures", "--reason", "not_found", "--json", "--database", database,
+                        cwd=tmp_path)  # fmt: skip
+        assert [json.loads(line)["url"] for line in only.stdout.splitlines()] == [
+            f"{base}/gone.html"
+        ]
+        broken["/story.html"] = False  # the site is back
+        retried = newsdesk("failures", "retry", *common, cwd=tmp_path)
+        assert retried.returncode == 0, retried.stderr
+        assert "articles stored  1" in retried.stdout
+        after = newsdesk("failures", "--json", "--database", database, cwd=tmp_path)
+        assert [json.loads(line)["reason"] for line in after.stdout.splitlines()] == ["not_found"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    bad = newsdesk("failures", "--reason", "nonsense", "--database", database, cwd=tmp_path)
+    assert bad.returncode == 2 and "reasons are:" in bad.stderr

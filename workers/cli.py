@@ -116,6 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="show the latest N crawls (10) and what each did")  # fmt: skip
     stats.set_defaults(run=commands.stats)
 
+    failures = sub.add_parser("failures", help="pages that did not become articles, and why")
+    failures.add_argument("action", nargs="?", choices=["retry"],
+                          help="retry: crawl the pages whose failure may pass again")  # fmt: skip
+    failures.add_argument("--reason", metavar="R", help="only this reason (e.g. timeout)")
+    failures.add_argument("--json", action="store_true", help="one JSON object a line")
+    _allow_private_option(failures)
+    _database_option(failures)
+    _broker_option(failures, "with retry: queue the pages for `newsdesk worker`")
+    failures.set_defaults(run=commands.failures)
+
     demo = sub.add_parser("demo", help="crawl a bundled offline news site into SQLite")
     demo.add_argument("--database", default=settings.DEMO_DATABASE_URL, help="where to store")
     demo.add_argument("--site", default=settings.DEMO_SITE_DIR, help="the sample site's folder")

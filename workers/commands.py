@@ -12,6 +12,7 @@ import settings
 from storage.sql import Database
 from workers.errors import ConfigurationError
 from workers.manifest import extract_file, extract_manifest
+from workers.records import Reason
 from workers.reports import (
     print_article,
     print_crawls,
@@ -146,6 +147,47 @@ def sources_crawl(args: argparse.Namespace) -> int:
     app = _use_broker(args)
     app.send_task("newsdesk.crawl_source", args=[args.name])
     print(f"queued a crawl of {args.name}")
+    return 0
+
+
+def failures(args: argparse.Namespace) -> int:
+    """List the pages that did not become articles; with ``retry``, crawl the retryable ones."""
+    if args.reason and args.reason not in {str(reason) for reason in Reason}:
+        known = ", ".join(sorted(str(reason) for reason in Reason))
+        raise ConfigurationError(f"no reason {args.reason!r}; reasons are: {known}")
+    with Database.open(args.database) as database:
+        rows = database.failures(args.reason)
+    if args.action == "retry":
+        return _retry(args, rows)
+    for row in rows:
+        if args.json:
+            print(json.dumps(_jsonable(row), ensure_ascii=False))
+        else:
+            print(f"{row['reason']:<16} {row['url']}  ({row['stage']}, {row['attempts']}x: "
+                  f"{row['detail'][:80]})")  # fmt: skip
+    if not args.json:
+        print(f"{len(rows)} pages", file=sys.stderr)
+    return 0
+
+
+def _retry(args: argparse.Namespace, rows: list[dict[str, Any]]) -> int:
+    """Crawl again the article pages whose failure may pass (timeouts, 5xx, broker…)."""
+    from spiders.crawl import run_crawl
+
+    urls = [
+        row["url"] for row in rows
+        if Reason(row["reason"]).is_failure and row["stage"] not in ("feed", "sitemap")
+    ]  # fmt: skip
+    if not urls:
+        print("nothing to retry")
+        return 0
+    overrides = {
+        "DATABASE_URL": args.database,
+        "BROKER_URL": args.broker,
+        "ALLOW_PRIVATE": list(settings.ALLOW_PRIVATE) + args.allow_private,
+    }
+    summary = run_crawl(urls=urls, source="retry", overrides=overrides)
+    print_summary(summary, args.database)
     return 0
 
 
