@@ -14,6 +14,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
+from workers.metadata import PageMetadata, read_metadata
 from workers.records import Article, FetchedPage, Reason, Skip
 
 _WORD = re.compile(r"\w+")
@@ -67,6 +68,7 @@ def extract(
         return _skip(page, Reason.NOT_HTML, "not parseable as HTML")
     # Read before trafilatura runs: it prunes the tree it is given.
     declared_language = _declared_language(tree)
+    metadata = read_metadata(tree, page.final_url)
     extracted = trafilatura.bare_extraction(
         tree,
         url=page.final_url,
@@ -81,26 +83,45 @@ def extract(
     words = len(_WORD.findall(body))
     if words < min_words:
         return _skip(page, Reason.NOT_ARTICLE, f"{words} words of main text < {min_words}")
-    return _article(page, document, body, declared_language)
+    return _article(page, document, body, declared_language, metadata)
 
 
 def _article(
-    page: FetchedPage, document: dict[str, Any], body: str, declared_language: str | None
+    page: FetchedPage,
+    document: dict[str, Any],
+    body: str,
+    declared_language: str | None,
+    metadata: PageMetadata,
 ) -> Article:
+    """The fields merged: the page's metadata first, then the listing's hints, then trafilatura."""
     hints = page.hints
     return Article(
         url=document.get("url") or page.final_url,
         fetched_url=page.final_url,
-        title=document.get("title") or hints.get("title"),
+        title=metadata.heading or metadata.headline or hints.get("title") or document.get("title"),
         body=body,
-        tags=_as_list(document.get("tags")) or _as_list(hints.get("tags")),
-        authors=_as_list(document.get("author"), separator=";") or _as_list(hints.get("authors")),
-        published_at=document.get("date") or hints.get("published_at"),
-        language=document.get("language") or declared_language or hints.get("language"),
-        description=document.get("description") or hints.get("summary"),
-        image=document.get("image"),
-        site_name=document.get("sitename"),
-        categories=_as_list(document.get("categories")),
+        tags=(
+            metadata.keywords
+            or _as_list(hints.get("tags"))
+            or metadata.meta_keywords
+            or _as_list(document.get("tags"))
+        ),
+        authors=(
+            metadata.persons
+            or _as_list(document.get("author"), separator=";")
+            or _as_list(hints.get("authors"))
+            or metadata.organisations
+        ),
+        published_at=metadata.published_at or hints.get("published_at") or document.get("date"),
+        updated_at=metadata.modified_at,
+        language=metadata.language
+        or document.get("language")
+        or declared_language
+        or hints.get("language"),
+        description=metadata.description or document.get("description") or hints.get("summary"),
+        image=metadata.image or document.get("image"),
+        site_name=metadata.site_name or document.get("sitename"),
+        categories=metadata.sections or _as_list(document.get("categories")),
         fetched_at=page.fetched_at,
         source=page.source,
     )

@@ -7,6 +7,7 @@ whichever worker runs it and however often.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,21 @@ _BYLINE = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"(\s+(?:[|\-–—·•»]|::)\s+)")
 _LIST_SEPARATORS = re.compile(r"\s*[,;|]\s*")
 # "y" and "e" are left out: they join parts of one Spanish or Portuguese name.
-_AUTHOR_SEPARATORS = re.compile(r"\s*;\s*|\s+(?:and|und|et|&)\s+")
+_AUTHOR_SEPARATORS = re.compile(r"\s*[;/]\s*|\s+(?:and|und|et|og|och|&)\s+", re.IGNORECASE)
+# What a byline adds to a name: "(obe)" initials, an e-mail address, a @handle.
+_AUTHOR_EXTRAS = re.compile(r"\([^)]*\)|\S+@\S+\.\w+|(?<!\w)@\w+")
+# Words that name a role, not a person, when they stand alone in a byline part.
+_ROLES = frozenset(
+    {
+        "reporter", "redakteur", "redakteurin", "korrespondent", "korrespondentin", "autor",
+        "autorin", "editor", "staff", "staff writer", "correspondent", "writer", "columnist",
+        "contributor", "redaktion", "journalist", "journalistin", "photographer", "fotograf",
+    }
+)  # fmt: skip
+# A name has at most this many words; a longer part is a job title or a sentence.
+_NAME_WORDS = 5
+# Machine tags that CMSs put among the keywords: "Category: News", an id, a UUID.
+_MACHINE_TAG = re.compile(r"^[\w ]{1,30}:\s|^[\d\W]+$|^[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE)
 
 # Dates before this year are taken for extraction mistakes (a copyright line, a birth date).
 EARLIEST_YEAR = 1990
@@ -40,7 +55,7 @@ def normalise(article: Article, *, now: datetime | None = None) -> Article:
         url=canonical_url(article.url, article.fetched_url),
         title=clean_title(article.title, article.site_name, article.fetched_url),
         body=body,
-        tags=clean_list(article.tags),
+        tags=clean_tags(article.tags),
         authors=clean_authors(article.authors),
         categories=clean_list(article.categories),
         published_at=clean_date(article.published_at, now=now),
@@ -74,7 +89,7 @@ def clean_title(title: str | None, site_name: str | None, url: str = "") -> str 
     that names the site (its ``site_name`` or host) is dropped; so is a short trailing segment
     (at most four words, or a "by" line) after a headline of six words or more.
     """
-    line = clean_line(title)
+    line = clean_line(html.unescape(title) if title else title)  # some escape twice
     if not line:
         return None
     parts = _TITLE_SEPARATORS.split(line)  # segment, separator, segment, ...
@@ -128,13 +143,40 @@ def clean_list(values: list[str]) -> list[str]:
     return result
 
 
+def clean_tags(values: list[str]) -> list[str]:
+    """Topic tags as ``clean_list`` gives them, without a CMS's machine tags.
+
+    Dropped: labelled values ("Category: News", "Page Type: Article"), values without a letter
+    (ids) and UUIDs: they describe the page to the CMS, not the story to readers.
+    """
+    return [tag for tag in clean_list(values) if not _MACHINE_TAG.search(tag)]
+
+
 def clean_authors(values: list[str]) -> list[str]:
-    """Author names as a list, without a leading "By" and without repeats."""
+    """Person names as a list: no "By", roles, dates, e-mail addresses, handles or repeats.
+
+    A byline is split at ";", "/", ",", and at "and"/"und"/"et"/"og"/"och"/"&"; parts that are a
+    role ("Reporter"), hold a digit (a date), or have more than five words (a job title) go.
+    """
     names = []
     for value in values:
-        for part in _AUTHOR_SEPARATORS.split(clean_text(value)):
-            names.append(_BYLINE.sub("", part.strip()))
+        text = _AUTHOR_EXTRAS.sub(" ", clean_text(value))
+        for part in _AUTHOR_SEPARATORS.split(text):
+            for name in part.split(","):
+                name = _BYLINE.sub("", name.strip()).strip(" .:-–|")
+                if _is_name(name):
+                    names.append(name)
     return clean_list(names)
+
+
+def _is_name(text: str) -> bool:
+    words = text.split()
+    return (
+        0 < len(words) <= _NAME_WORDS
+        and text.casefold() not in _ROLES
+        and not any(char.isdigit() for char in text)
+        and ":" not in text
+    )
 
 
 def clean_date(value: str | None, *, now: datetime | None = None) -> str | None:

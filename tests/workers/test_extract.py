@@ -134,3 +134,39 @@ def test_what_the_listing_said_fills_what_the_page_lacks() -> None:
     assert article.published_at == "2026-11-28T09:00:00+01:00"
     assert article.tags == ["council", "budget"]
     assert article.language == "en"
+
+
+def test_declared_metadata_comes_before_the_listing_and_trafilatura() -> None:
+    """JSON-LD's headline, persons, date and keywords win; the publisher is no person."""
+    paragraphs = "".join(f"<p>Paragraph {n} of the report, with enough words to count.</p>"
+                         for n in range(12))  # fmt: skip
+    ld = ('{"@type": "NewsArticle", "headline": "Council approves the plan",'
+          ' "datePublished": "2026-11-28T09:00:00+01:00", "keywords": "council, budget",'
+          ' "articleSection": "Local", "author": [{"@type": "Person", "name": "By Jane Doe"},'
+          ' {"@type": "Organization", "name": "Example Times"}]}')  # fmt: skip
+    html = (f'<html><head><title>Council | Example Times</title>'
+            f'<script type="application/ld+json">{ld}</script>'
+            '<meta name="keywords" content="news, example, times"></head>'
+            f"<body><article>{paragraphs}</article></body></html>").encode()  # fmt: skip
+    hints = {"title": "Listing title", "published_at": "2026-11-27", "tags": ["listing"]}
+    page = FetchedPage("https://example.com/a", "https://example.com/a", 200,
+                       {"Content-Type": "text/html"}, html, "2026-11-29T00:00:00+00:00", "test",
+                       hints)  # fmt: skip
+    article = article_from_page(page, WORK)
+    assert isinstance(article, Article)
+    assert article.title == "Council approves the plan"
+    assert article.published_at == "2026-11-28T09:00:00+01:00"
+    assert article.tags == ["council", "budget"]
+    assert article.categories == ["Local"]
+    assert article.authors == ["Jane Doe"]
+
+
+def test_the_publisher_is_the_author_only_when_no_person_is_named() -> None:
+    paragraphs = "".join(f"<p>Paragraph {n} of the report, with enough words to count.</p>"
+                         for n in range(12))  # fmt: skip
+    ld = '{"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example Times"}}'
+    html = (f'<html><head><script type="application/ld+json">{ld}</script></head>'
+            f"<body><article>{paragraphs}</article></body></html>").encode()  # fmt: skip
+    article = article_from_page(fetched(html), WORK)
+    assert isinstance(article, Article)
+    assert article.authors == ["Example Times"]

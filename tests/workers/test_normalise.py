@@ -12,6 +12,7 @@ from workers.normalise import (
     clean_body,
     clean_date,
     clean_list,
+    clean_tags,
     clean_title,
     content_hash,
     normalise,
@@ -56,10 +57,31 @@ def test_lists_are_split_trimmed_and_deduplicated_without_case(
         (["Von Max Muster und Erika Muster"], ["Max Muster", "Erika Muster"]),
         (["José Ortega y Gasset"], ["José Ortega y Gasset"]),
         (["Jane Doe", "jane doe"], ["Jane Doe"]),
+        (["Felix Schröder und Jörg Soldwisch, dpa"], ["Felix Schröder", "Jörg Soldwisch", "dpa"]),
+        (["Elena Oberholzer (obe)"], ["Elena Oberholzer"]),
+        (["Trine Jørgensen og Tôrtia Reimer"], ["Trine Jørgensen", "Tôrtia Reimer"]),
+        (["Jane Doe, Reporter"], ["Jane Doe"]),
+        (["Jane Doe @janedoe jane.doe@example.com"], ["Jane Doe"]),
+        (["Jane Doe, 03.05.2024"], ["Jane Doe"]),
+        (["(\nImage: Getty Images)", "Emma Mackenzie"], ["Emma Mackenzie"]),
+        (["Professor at the Faculty of Law in Vilnius"], []),
     ],
 )  # fmt: skip
 def test_authors(raw: list[str], expected: list[str]) -> None:
     assert clean_authors(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (["Category: Economy", "Bank of Montreal", "98be933f-38cf-4fba-b6c6-ad438e82010a"],
+         ["Bank of Montreal"]),
+        (["Donald Trump", "100312362", "KI"], ["Donald Trump", "KI"]),
+        (["Page Type: Article, Justice"], ["Justice"]),
+    ],
+)  # fmt: skip
+def test_tags_lose_machine_tags(raw: list[str], expected: list[str]) -> None:
+    assert clean_tags(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -94,6 +116,7 @@ def test_dates(raw: str | None, expected: str | None) -> None:
         ("Short - Title", None, "https://example.com/a", "Short - Title"),
         ("  The  headline\n", None, "", "The headline"),
         (None, "Site", "", None),
+        ("Coach: &quot;Not much to lose&quot;", None, "", 'Coach: "Not much to lose"'),
     ],
 )  # fmt: skip
 def test_titles_lose_the_site_name(

@@ -1,0 +1,116 @@
+"""Page metadata: what JSON-LD, microdata, OpenGraph and meta tags declare, on small pages."""
+
+from __future__ import annotations
+
+import json
+
+import trafilatura
+
+from workers.metadata import PageMetadata, parse_date, read_metadata
+
+URL = "https://example.com/news/story"
+
+
+def read(head: str = "", body: str = "", ld: object = None) -> PageMetadata:
+    script = f'<script type="application/ld+json">{json.dumps(ld)}</script>' if ld else ""
+    html = f"<html><head>{head}{script}</head><body>{body}<p>Text.</p></body></html>"
+    return read_metadata(trafilatura.load_html(html), URL)
+
+
+def test_json_ld_article_inside_a_graph_with_referenced_author() -> None:
+    ld = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebSite", "name": "Example"},
+        {"@type": "Person", "@id": "#jane", "name": "Jane Doe"},
+        {"@type": ["NewsArticle"], "headline": "Council approves the plan",
+         "author": [{"@id": "#jane"}, {"@type": "Person", "name": ["John Roe"]}],
+         "datePublished": "2024-05-03T15:47:42+02:00", "keywords": ["budget", "council"],
+         "articleSection": "Local", "inLanguage": "en-GB", "isAccessibleForFree": "False",
+         "publisher": {"@type": "Organization", "name": "Example Times"}},
+    ]}  # fmt: skip
+    metadata = read(ld=ld)
+    assert metadata.headline == "Council approves the plan"
+    assert metadata.persons == ["Jane Doe", "John Roe"]
+    assert metadata.published_at == "2024-05-03T15:47:42+02:00"
+    assert metadata.keywords == ["budget", "council"]
+    assert metadata.sections == ["Local"]
+    assert metadata.language == "en-GB"
+    assert metadata.free is False
+    assert metadata.site_name == "Example Times"
+
+
+def test_organisation_authors_and_url_authors_are_not_persons() -> None:
+    ld = [{"@type": "BreadcrumbList"},
+          {"@type": "http://schema.org/Article", "headline": "H",
+           "author": [{"@type": "Organization", "name": "Example Times"},
+                      "https://example.com/authors/jane"]}]  # fmt: skip
+    metadata = read(ld=ld)
+    assert metadata.persons == []
+    assert metadata.organisations == ["Example Times"]
+
+
+def test_the_article_about_this_url_wins_over_related_ones() -> None:
+    ld = [
+        {"@type": "NewsArticle", "headline": "Related", "url": "https://example.com/other"},
+        {"@type": "NewsArticle", "headline": "This one", "mainEntityOfPage": {"@id": URL}},
+    ]
+    assert read(ld=ld).headline == "This one"
+
+
+def test_microdata_article() -> None:
+    body = """<article itemscope itemtype="https://schema.org/NewsArticle">
+      <h1 itemprop="headline">Bridge reopens</h1>
+      <span itemprop="author" itemscope itemtype="https://schema.org/Person">
+        <span itemprop="name">Ana Pérez</span></span>
+      <time itemprop="datePublished" datetime="2024-02-01T08:00:00+01:00">1 Feb</time>
+    </article>"""
+    metadata = read(body=body)
+    assert metadata.headline == "Bridge reopens"
+    assert metadata.persons == ["Ana Pérez"]
+    assert metadata.published_at == "2024-02-01T08:00:00+01:00"
+
+
+def test_opengraph_and_meta_tags_when_there_is_no_json_ld() -> None:
+    head = """<meta property="og:title" content="Storm hits the coast">
+      <meta property="og:site_name" content="Daily Planet">
+      <meta property="article:published_time" content="2024-05-03T10:00:00Z">
+      <meta property="article:tag" content="Weather"><meta property="article:tag" content="Coast">
+      <meta property="article:section" content="Nation">
+      <meta property="article:author" content="https://facebook.com/someone">
+      <meta name="author" content="Clark Kent">
+      <meta property="keywords" content="storm, coast">"""
+    metadata = read(head=head)
+    assert metadata.headline == "Storm hits the coast"
+    assert metadata.site_name == "Daily Planet"
+    assert metadata.published_at == "2024-05-03T10:00:00+00:00"
+    assert metadata.keywords == ["Weather", "Coast"]
+    assert metadata.meta_keywords == ["storm, coast"]  # read from name= or property=
+    assert metadata.sections == ["Nation"]
+    assert metadata.persons == ["Clark Kent"]
+
+
+def test_run_together_keywords_give_way() -> None:
+    ld = {"@type": "NewsArticle", "keywords": "Boxen Russland Tyson Fury Anthony Joshua"}
+    head = '<meta name="news_keywords" content="Boxen,Russland,Tyson Fury,Anthony Joshua">'
+    metadata = read(head=head, ld=ld)
+    assert metadata.keywords == []
+    assert metadata.meta_keywords == ["Boxen,Russland,Tyson Fury,Anthony Joshua"]
+
+
+def test_a_day_is_made_precise_by_a_later_source_on_the_same_day() -> None:
+    ld = {"@type": "NewsArticle", "datePublished": "2024-05-03"}
+    same = '<meta property="article:published_time" content="2024-05-03T09:30:00+02:00">'
+    other = '<meta property="article:published_time" content="2024-05-04T09:30:00+02:00">'
+    assert read(head=same, ld=ld).published_at == "2024-05-03T09:30:00+02:00"
+    assert read(head=other, ld=ld).published_at == "2024-05-03"
+
+
+def test_heading_is_the_h1_inside_a_headline_with_a_kicker() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Minderheit in Syrien - Drusen fordern Teilhabe"}
+    assert read(body="<h1>Drusen fordern Teilhabe</h1>", ld=ld).heading == "Drusen fordern Teilhabe"
+    assert read(body="<h1>Ganz anderer Titel hier</h1>", ld=ld).heading is None
+
+
+def test_parse_date() -> None:
+    assert parse_date("2024-05-03 15:47:42+0200") == "2024-05-03T15:47:42+02:00"
+    assert parse_date("3 May 2024") is None
+    assert parse_date(None) is None

@@ -1,0 +1,335 @@
+"""What a page says of itself in its markup: JSON-LD, microdata, OpenGraph, meta, Dublin Core.
+
+``read_metadata(tree, url)`` reads the parsed page once (with extruct, on the tree that
+trafilatura will use next; call it first, as trafilatura prunes that tree) into one
+``PageMetadata``. Where the syntaxes disagree, each field takes the first of them that has a
+value, in this order of trust:
+
+1. JSON-LD, the article object (NewsArticle, Article, BlogPosting and their kin, also inside
+   ``@graph`` and lists): it is written for search engines about this one article.
+2. Microdata, the article item: the same vocabulary, marked up in the visible page.
+3. OpenGraph and ``article:*`` properties: written for social previews, also per article.
+4. ``<meta name>`` tags (``news_keywords``, ``keywords``, ``author``), then Dublin Core.
+
+``extract`` merges the result with the listing's hints and trafilatura's output (see there).
+Names are kept raw here (``normalise.clean_authors`` cleans them); authors are split into
+persons and organisations by their schema.org ``@type`` so that a publisher named as the
+author is used only when no person is.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import extruct
+from lxml.html import HtmlElement
+
+# schema.org types of a news or blog article (the types of CreativeWork that are one article).
+ARTICLE_TYPES = frozenset(
+    {
+        "Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle",
+        "OpinionNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle", "AskPublicNewsArticle",
+        "SatiricalArticle", "BlogPosting", "LiveBlogPosting", "SocialMediaPosting", "Report",
+        "TechArticle", "ScholarlyArticle", "AdvertiserContentArticle", "VideoObject",
+    }
+)  # fmt: skip
+PERSON_TYPES = frozenset({"Person"})
+_SYNTAXES = ["json-ld", "microdata", "opengraph", "dublincore"]
+_SEPARATED = re.compile(r"[,;|]")
+_SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/", "schema:")
+
+
+@dataclass(frozen=True)
+class PageMetadata:
+    """The article's metadata as the page declares it; empty fields where it declares nothing."""
+
+    headline: str | None = None
+    heading: str | None = None  # the visible <h1>, when the headline contains it (see _heading)
+    persons: list[str] = field(default_factory=list)  # authors that are people
+    organisations: list[str] = field(default_factory=list)  # authors that are not
+    published_at: str | None = None  # ISO 8601 as declared, with offset when given
+    modified_at: str | None = None
+    keywords: list[str] = field(default_factory=list)  # JSON-LD keywords, article:tag
+    meta_keywords: list[str] = field(default_factory=list)  # <meta name=keywords>, less trusted
+    sections: list[str] = field(default_factory=list)  # articleSection, article:section
+    description: str | None = None
+    image: str | None = None
+    site_name: str | None = None
+    language: str | None = None
+    free: bool | None = None  # isAccessibleForFree
+    body: str | None = None  # articleBody
+
+
+def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
+    """The metadata that ``tree`` declares (read before trafilatura prunes it)."""
+    found = extruct.extract(tree, base_url=url, syntaxes=_SYNTAXES, errors="ignore")
+    items = list(_flatten(found.get("json-ld", [])))
+    items += [_from_microdata(item) for item in found.get("microdata", [])]
+    article = _main_article(items, url)
+    nodes = {item["@id"]: item for item in items if isinstance(item.get("@id"), str)}
+    og = _opengraph(found.get("opengraph", []))
+    meta = _meta_names(tree)
+    dc = _dublin_core(found.get("dublincore", []))
+    persons, organisations = _authors(article.get("author") or article.get("creator"), nodes)
+    if not persons:
+        persons = [
+            name
+            for name in og.get("article:author", []) + meta.get("author", [])
+            if not _is_url(name)
+        ]
+    publisher = _resolve(article.get("publisher"), nodes)
+    headline = _text(article.get("headline")) or _first(og, "og:title") or _first(dc, "title")
+    return PageMetadata(
+        headline=headline,
+        heading=_heading(tree, headline),
+        persons=persons or dc.get("creator", []),
+        organisations=organisations,
+        published_at=_first_date(
+            article.get("datePublished"),
+            article.get("dateCreated"),
+            *og.get("article:published_time", []),
+            *dc.get("date", []),
+            *dc.get("issued", []),
+        ),
+        modified_at=_first_date(article.get("dateModified"), *og.get("article:modified_time", [])),
+        keywords=_keywords(_strings(article.get("keywords")) or og.get("article:tag", [])),
+        meta_keywords=meta.get("news_keywords", []) or meta.get("keywords", []),
+        sections=_strings(article.get("articleSection")) or og.get("article:section", []),
+        description=_text(article.get("description")) or _first(og, "og:description"),
+        image=_image(article.get("image")) or _first(og, "og:image"),
+        site_name=_first(og, "og:site_name") or _name(publisher),
+        language=_text(article.get("inLanguage")) or _first(og, "og:locale"),
+        free=_boolean(article.get("isAccessibleForFree")),
+        body=_text(article.get("articleBody")),
+    )
+
+
+def schema_type(item: dict[str, Any]) -> set[str]:
+    """The schema.org type names of a JSON-LD node, without their prefixes."""
+    declared = item.get("@type") or []
+    names = [declared] if isinstance(declared, str) else declared
+    result = set()
+    for name in names:
+        if isinstance(name, str):
+            for prefix in _SCHEMA_PREFIXES:
+                name = name.removeprefix(prefix)
+            result.add(name)
+    return result
+
+
+def _flatten(value: Any) -> Any:
+    """Every JSON-LD node in ``value``: top-level lists and ``@graph`` are opened."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _flatten(item)
+    elif isinstance(value, dict):
+        if "@graph" in value:
+            yield from _flatten(value["@graph"])
+        if "@type" in value:
+            yield value
+
+
+def _from_microdata(item: dict[str, Any]) -> dict[str, Any]:
+    """A microdata item (extruct's form) as a JSON-LD node."""
+    node: dict[str, Any] = {"@type": item.get("type") or []}
+    for key, value in (item.get("properties") or {}).items():
+        if isinstance(value, list):
+            node[key] = [
+                _from_microdata(v) if isinstance(v, dict) and "type" in v else v for v in value
+            ]
+        elif isinstance(value, dict) and "type" in value:
+            node[key] = _from_microdata(value)
+        else:
+            node[key] = value
+    return node
+
+
+def _main_article(items: list[dict[str, Any]], url: str) -> dict[str, Any]:
+    """The article node about this page: the one naming its URL, else the first with a headline."""
+    articles = [item for item in items if schema_type(item) & ARTICLE_TYPES]
+    if not articles:
+        return {}
+    for article in articles:
+        own = [article.get("url"), article.get("@id"), _resolve_id(article.get("mainEntityOfPage"))]
+        if url and any(isinstance(u, str) and u.rstrip("/") == url.rstrip("/") for u in own):
+            return article
+    with_headline = [article for article in articles if article.get("headline")]
+    return (with_headline or articles)[0]
+
+
+def _resolve_id(value: Any) -> Any:
+    return value.get("@id") if isinstance(value, dict) else value
+
+
+def _resolve(value: Any, nodes: dict[str, dict[str, Any]]) -> Any:
+    """A node that is given only by reference (``{"@id": ...}``) replaced by the node itself."""
+    if isinstance(value, dict) and set(value) <= {"@id", "@type"} and value.get("@id") in nodes:
+        return nodes[value["@id"]]
+    return value
+
+
+def _authors(value: Any, nodes: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Names of the persons and of the organisations in a JSON-LD ``author`` value."""
+    persons: list[str] = []
+    organisations: list[str] = []
+    for author in value if isinstance(value, list) else [value]:
+        author = _resolve(author, nodes)
+        if isinstance(author, str):
+            if not _is_url(author):  # a bare string is a person's name more often than not
+                persons.append(author)
+        elif isinstance(author, dict):
+            names = [name for name in _strings(author.get("name")) if not _is_url(name)]
+            is_person = not schema_type(author) or schema_type(author) & PERSON_TYPES
+            (persons if is_person else organisations).extend(names)
+    return persons, organisations
+
+
+def _heading(tree: HtmlElement, headline: str | None) -> str | None:
+    """The page's visible ``<h1>`` when the declared headline contains it.
+
+    A headline declared as "Kicker: Headline" or "Section - Headline" for search engines shows
+    the bare headline in the page's heading; finding that heading inside the declared text tells
+    which part is the headline without guessing at separators.
+    """
+    if not headline:
+        return None
+    folded = " ".join(html.unescape(headline).split()).casefold()
+    for h1 in tree.xpath("//h1")[:3]:
+        text = " ".join(h1.text_content().split())
+        if len(text.split()) >= 3 and text.casefold() in folded and text.casefold() != folded:
+            return text
+    return None
+
+
+def _keywords(values: list[str]) -> list[str]:
+    """Declared keywords, unless they are one run-together string.
+
+    A single value of more than five words without any list separator is a list whose
+    separators were lost ("Boxen Russland Tyson Fury"): it cannot be split back into tags, so
+    it is dropped and the next source is used.
+    """
+    if len(values) == 1 and len(values[0].split()) > 5 and not _SEPARATED.search(values[0]):
+        return []
+    return values
+
+
+def _opengraph(found: list[dict[str, Any]]) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for item in found:
+        for name, value in item.get("properties", []):
+            if isinstance(value, str) and value.strip():
+                values.setdefault(name.lower(), []).append(value.strip())
+    return values
+
+
+def _meta_names(tree: HtmlElement) -> dict[str, list[str]]:
+    """Meta tags that no extruct syntax covers: keywords, news_keywords, author.
+
+    Some sites write them with ``property`` instead of ``name``; both are read.
+    """
+    values: dict[str, list[str]] = {}
+    for meta in tree.xpath("//meta[@name or @property][@content]"):
+        name = (meta.get("name") or meta.get("property") or "").strip().lower()
+        if name in {"keywords", "news_keywords", "author"} and meta.get("content").strip():
+            values.setdefault(name, []).append(meta.get("content").strip())
+    return values
+
+
+def _dublin_core(found: list[dict[str, Any]]) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for item in found:
+        for element in item.get("elements", []) + item.get("terms", []):
+            name = element.get("name", "").lower().rpartition(".")[2]
+            content = (element.get("content") or "").strip()
+            if content:
+                values.setdefault(name, []).append(content)
+    return values
+
+
+def _strings(value: Any) -> list[str]:
+    """A value that may be a string, a list, or nodes with a ``name``, as a list of strings."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, dict):
+        return _strings(value.get("name") or value.get("@value"))
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _text(value: Any) -> str | None:
+    texts = _strings(value)
+    return texts[0].strip() if texts else None
+
+
+def _name(value: Any) -> str | None:
+    return _text(value.get("name")) if isinstance(value, dict) else None
+
+
+def _first(values: dict[str, list[str]], name: str) -> str | None:
+    return values.get(name, [None])[0]
+
+
+def _image(value: Any) -> str | None:
+    if isinstance(value, list):
+        return next((url for url in map(_image, value) if url), None)
+    if isinstance(value, dict):
+        return _image(value.get("url") or value.get("contentUrl"))
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _boolean(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    return None
+
+
+def _is_url(text: str) -> bool:
+    return text.strip().lower().startswith(("http://", "https://", "//", "www."))
+
+
+def _first_date(*candidates: Any) -> str | None:
+    """The first readable ISO 8601 date, made more precise by a later one on the same day.
+
+    A page may give only a day in one place and the time with its offset in another; the day
+    comes from the more trusted place, the time from the other when they agree on the day.
+    """
+    dates = [parsed for parsed in map(parse_date, candidates) if parsed]
+    if not dates:
+        return None
+    chosen = dates[0]
+    for other in dates[1:]:
+        if other[:10] == chosen[:10] and _precision(other) > _precision(chosen):
+            chosen = other
+    return chosen
+
+
+def parse_date(value: Any) -> str | None:
+    """An ISO 8601 date or date-time as declared (offset kept), or None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace(" ", "T", 1)
+    if len(text) < 10:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if len(text) == 10:
+        return parsed.date().isoformat()
+    return parsed.isoformat()
+
+
+def _precision(iso: str) -> int:
+    """0 for a day, 1 for a time without offset, 2 for a time with its offset."""
+    if len(iso) == 10:
+        return 0
+    return 2 if datetime.fromisoformat(iso).tzinfo else 1
