@@ -37,6 +37,8 @@ _ROLES = frozenset(
         "contributor", "redaktion", "journalist", "journalistin", "photographer", "fotograf",
     }
 )  # fmt: skip
+# "Last, First" as library catalogues and Dublin Core write a name: one capitalised word a side.
+_INVERTED_NAME = re.compile(r"^\s*([^\W\d_][\w'-]*),\s*([^\W\d_][\w'-]*)\s*$")
 # A name has at most this many words; a longer part is a job title or a sentence.
 _NAME_WORDS = 5
 # Machine tags that CMSs put among the keywords: "Category: News", an id, a UUID.
@@ -157,16 +159,25 @@ def clean_authors(values: list[str]) -> list[str]:
 
     A byline is split at ";", "/", ",", and at "and"/"und"/"et"/"og"/"och"/"&"; parts that are a
     role ("Reporter"), hold a digit (a date), or have more than five words (a job title) go.
+    A value that is just "Last, First" (two capitalised words, the second no role) is one
+    name, turned round: "Tollefson, Jeff" is Jeff Tollefson, not two people.
     """
     names = []
     for value in values:
         text = _AUTHOR_EXTRAS.sub(" ", clean_text(value))
+        inverted = _INVERTED_NAME.match(text)
+        if inverted and _is_inverted(*inverted.groups()):
+            text = f"{inverted.group(2)} {inverted.group(1)}"
         for part in _AUTHOR_SEPARATORS.split(text):
             for name in part.split(","):
                 name = _BYLINE.sub("", name.strip()).strip(" .:-–|")
                 if _is_name(name):
                     names.append(name)
     return clean_list(names)
+
+
+def _is_inverted(last: str, first: str) -> bool:
+    return last[0].isupper() and first[0].isupper() and first.casefold() not in _ROLES
 
 
 def _is_name(text: str) -> bool:

@@ -114,3 +114,31 @@ def test_parse_date() -> None:
     assert parse_date("2024-05-03 15:47:42+0200") == "2024-05-03T15:47:42+02:00"
     assert parse_date("3 May 2024") is None
     assert parse_date(None) is None
+
+
+def test_visible_tag_list_by_the_article_is_read_when_nothing_is_declared() -> None:
+    body = """<nav><a href="/thema/politik">Politik</a><a href="/thema/sport">Sport</a></nav>
+      <article><h1>Bridge reopens</h1>
+        <p>The <a href="/thema/bruecke">bridge</a> reopened today after a long time of repairs.</p>
+        <div class="article-tags"><span>Themen:</span>
+          <a href="/x/1">Brücke</a><a href="/x/2">Verkehr</a></div></article>
+      <aside><ul><li><a href="/tag/trending">Trending</a></li><li><a href="/tag/b">B</a></li>
+        <li><a href="/tag/c">C</a></li></ul></aside>"""
+    # The group in the article wins over the larger one outside it; navigation and a link
+    # in running text are not tags.
+    assert read(body=body).meta_keywords == ["Brücke", "Verkehr"]
+
+
+def test_tag_links_are_known_by_their_path_or_rel() -> None:
+    body = """<main><h1>Storm</h1><p>Text of the story.</p>
+      <ul><li><a href="/news/topics/abc">UK weather</a></li>
+        <li><a rel="tag" href="/s">Storms</a></li></ul></main>
+      <footer><a href="/tags/about">About us</a></footer>"""
+    assert read(body=body).meta_keywords == ["UK weather", "Storms"]
+
+
+def test_declared_keywords_come_before_visible_tags() -> None:
+    head = '<meta name="keywords" content="storm, coast">'
+    body = '<article><h1>Storm</h1><div class="tags"><a href="/t/1">Wind</a></div></article>'
+    assert read(head=head, body=body).meta_keywords == ["storm, coast"]
+    assert read(body=body).meta_keywords == ["Wind"]

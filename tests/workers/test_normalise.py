@@ -65,6 +65,8 @@ def test_lists_are_split_trimmed_and_deduplicated_without_case(
         (["Jane Doe, 03.05.2024"], ["Jane Doe"]),
         (["(\nImage: Getty Images)", "Emma Mackenzie"], ["Emma Mackenzie"]),
         (["Professor at the Faculty of Law in Vilnius"], []),
+        (["Tollefson, Jeff", "You, Xiaoying"], ["Jeff Tollefson", "Xiaoying You"]),  # Last, First
+        (["Doe, Reporter", "Soldwisch, dpa"], ["Doe", "Soldwisch", "dpa"]),  # not inverted names
     ],
 )  # fmt: skip
 def test_authors(raw: list[str], expected: list[str]) -> None:
