@@ -27,10 +27,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import extruct
 from lxml.html import HtmlElement
+
+from workers.visible_tags import visible_tags
 
 # schema.org types of a news or blog article (the types of CreativeWork that are one article).
 ARTICLE_TYPES = frozenset(
@@ -45,20 +46,6 @@ PERSON_TYPES = frozenset({"Person"})
 _SYNTAXES = ["json-ld", "microdata", "opengraph", "dublincore"]
 _SEPARATED = re.compile(r"[,;|]")
 _SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/", "schema:")
-# What sites call a tag list in class, id and data-* values, and in the path of a tag's page.
-_TAG_MARK = re.compile(
-    r"(?<![a-z])(?:tags?|taglist|keywords?|topics?|subjects?|schlagw\w*|stichw\w*|thema|themen)"
-    r"(?![a-z])",
-    re.IGNORECASE,
-)
-_TAG_PATH = re.compile(
-    r"/(?:tags?|topics?|subjects?|keywords?|thema|themen|schlagw\w*|stichw\w*)/", re.IGNORECASE
-)
-_NOT_TAGS = re.compile(r"breadcrumb|navigation|menu", re.IGNORECASE)
-# A tag is a few words; a group is a tag list when its links are most of its text.
-_TAG_WORDS = 6
-_TAG_CHARS = 60
-_LINK_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -223,83 +210,6 @@ def _heading(tree: HtmlElement, headline: str | None) -> str | None:
         if len(text.split()) >= 3 and text.casefold() in folded and text.casefold() != folded:
             return text
     return None
-
-
-def visible_tags(tree: HtmlElement) -> list[str]:
-    """The texts of the page's visible tag list: the compact group of tag links by the article.
-
-    A link is a tag when it says so (``rel="tag"``), when its page is a tag page (a path segment
-    ``/tag/``, ``/topics/``, ``/thema/``, ``/schlagwort/``...), or when it or a near ancestor is
-    marked as one in its class, id or ``data-*`` values ("taglist", "topic-tags", "Tags Box").
-    Its group is its highest near ancestor (up to four levels) whose text is still mostly link
-    text, so that a tag linked from running text is no tag. Links in ``<nav>``, in a breadcrumb
-    or menu, or in a ``<header>``/``<footer>`` outside the article are site navigation. Of the
-    groups, the one in the article that holds the ``<h1>`` wins, then one in ``<main>``, then a
-    marked one, then the largest.
-    """
-    groups: dict[HtmlElement, list[str]] = {}
-    for link in tree.xpath("//a[@href]"):
-        text = " ".join(link.text_content().split())
-        href = link.get("href").strip()
-        if not text or href.startswith("#") or len(text) > _TAG_CHARS:
-            continue
-        if len(text.split()) > _TAG_WORDS or not _is_tag_link(link, href) or _in_navigation(link):
-            continue
-        group = _link_group(link)
-        if group is not None:
-            groups.setdefault(group, []).append(text)
-    if not groups:
-        return []
-    best = max(groups, key=lambda group: (*_place(group), len(set(groups[group]))))
-    return list(dict.fromkeys(groups[best]))
-
-
-def _is_tag_link(link: HtmlElement, href: str) -> bool:
-    if link.get("rel") == "tag" or _TAG_PATH.search(urlsplit(href).path):
-        return True
-    return any(map(_marked_as_tags, [link, *list(link.iterancestors())[:4]]))
-
-
-def _marked_as_tags(element: HtmlElement) -> bool:
-    return any(
-        _TAG_MARK.search(value)
-        for name, value in element.attrib.items()
-        if name in {"class", "id"} or name.startswith("data-")
-    )
-
-
-def _in_navigation(link: HtmlElement) -> bool:
-    ancestors = list(link.iterancestors())
-    in_article = any(element.tag == "article" for element in ancestors)
-    for element in ancestors:
-        if element.tag == "nav" or element.get("role") == "navigation":
-            return True
-        if element.tag in {"header", "footer"} and not in_article:
-            return True
-        if _NOT_TAGS.search(f"{element.get('class', '')} {element.get('id', '')}"):
-            return True
-    return False
-
-
-def _link_group(link: HtmlElement) -> HtmlElement | None:
-    group = None
-    for element in list(link.iterancestors())[:4]:
-        link_chars = sum(len("".join(a.text_content().split())) for a in element.iter("a"))
-        if link_chars < _LINK_SHARE * len("".join(element.text_content().split())):
-            break
-        group = element
-    return group
-
-
-def _place(group: HtmlElement) -> tuple[bool, bool, bool]:
-    ancestors = [group, *group.iterancestors()]
-    return (
-        any(
-            element.tag == "article" and element.find(".//h1") is not None for element in ancestors
-        ),
-        any(element.tag == "main" for element in ancestors),
-        any(map(_marked_as_tags, ancestors[:5])),
-    )
 
 
 def _keywords(values: list[str]) -> list[str]:
