@@ -15,6 +15,7 @@ from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
 from workers.metadata import PageMetadata, read_metadata
+from workers.pagetype import judge, read_page_signals
 from workers.records import Article, FetchedPage, Reason, Skip
 
 _WORD = re.compile(r"\w+")
@@ -69,6 +70,7 @@ def extract(
     # Read before trafilatura runs: it prunes the tree it is given.
     declared_language = _declared_language(tree)
     metadata = read_metadata(tree, page.final_url)
+    signals = read_page_signals(tree, page.final_url)
     extracted = trafilatura.bare_extraction(
         tree,
         url=page.final_url,
@@ -83,6 +85,9 @@ def extract(
     words = len(_WORD.findall(body))
     if words < min_words:
         return _skip(page, Reason.NOT_ARTICLE, f"{words} words of main text < {min_words}")
+    not_article = judge(signals, body, free=metadata.free)
+    if not_article:
+        return _skip(page, Reason.NOT_ARTICLE, not_article)
     return _article(page, document, body, declared_language, metadata)
 
 

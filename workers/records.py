@@ -19,7 +19,7 @@ class Reason(StrEnum):
     """Why a page did not become an article. Stored with the page; operators query by it."""
 
     # The page is fine, it is just not something to store.
-    NOT_ARTICLE = "not_article"  # text, but too little of it to be an article
+    NOT_ARTICLE = "not_article"  # too little text, or a listing, product, forum… page
     EMPTY = "empty"  # no main text at all
     NOT_HTML = "not_html"  # a PDF, an image, a binary download
     NOT_FOUND = "not_found"  # 404 or 410

@@ -16,11 +16,12 @@ from workers.tasks import PageWork, article_from_page, time_limit
 
 CASES = [json.loads(line) for line in (NEWS_SITE / "cases.jsonl").read_text().splitlines()]
 WORK = PageWork(database_url="sqlite://")
+STORY_URL = "https://example.com/news/council-approves-the-plan"  # shaped like a story
 APP_SHELL = b"<html><body><div id=app></div><script>boot()</script></body></html>"
 
 
 def fetched(
-    body: bytes, content_type: str | None = "text/html", url: str = "https://example.com/a"
+    body: bytes, content_type: str | None = "text/html", url: str = STORY_URL
 ) -> FetchedPage:
     headers = {"Content-Type": content_type} if content_type else {}
     return FetchedPage(url, url, 200, headers, body, "2026-01-01T00:00:00+00:00", "test")
@@ -125,7 +126,7 @@ def test_what_the_listing_said_fills_what_the_page_lacks() -> None:
     html = f"<html><body><article>{paragraphs}</article></body></html>".encode()
     hints = {"title": "Council approves the plan", "published_at": "2026-11-28T09:00:00+01:00",
              "tags": ["council", "budget"], "language": "en"}  # fmt: skip
-    page = FetchedPage("https://example.com/a", "https://example.com/a", 200,
+    page = FetchedPage(STORY_URL, STORY_URL, 200,
                        {"Content-Type": "text/html"}, html, "2026-11-29T00:00:00+00:00", "test",
                        hints)  # fmt: skip
     article = article_from_page(page, WORK)
@@ -149,7 +150,7 @@ def test_declared_metadata_comes_before_the_listing_and_trafilatura() -> None:
             '<meta name="keywords" content="news, example, times"></head>'
             f"<body><article>{paragraphs}</article></body></html>").encode()  # fmt: skip
     hints = {"title": "Listing title", "published_at": "2026-11-27", "tags": ["listing"]}
-    page = FetchedPage("https://example.com/a", "https://example.com/a", 200,
+    page = FetchedPage(STORY_URL, STORY_URL, 200,
                        {"Content-Type": "text/html"}, html, "2026-11-29T00:00:00+00:00", "test",
                        hints)  # fmt: skip
     article = article_from_page(page, WORK)
@@ -170,3 +171,21 @@ def test_the_publisher_is_the_author_only_when_no_person_is_named() -> None:
     article = article_from_page(fetched(html), WORK)
     assert isinstance(article, Article)
     assert article.authors == ["Example Times"]
+
+
+def test_a_section_front_is_skipped_with_the_signals_that_decided() -> None:
+    teasers = "".join(
+        f"<article><h2><a href='/world/story-{n}'>Council story number {n} today</a></h2>"
+        f"<p>A short summary of story {n}.</p></article>"
+        for n in range(20)
+    )
+    html = (
+        "<html><head><meta property='og:type' content='website'></head>"
+        f"<body><main><h1>World</h1>{teasers}</main></body></html>"
+    ).encode()
+    result = article_from_page(fetched(html, url="https://example.com/"), WORK)
+    assert isinstance(result, Skip)
+    assert result.reason == Reason.NOT_ARTICLE
+    assert result.detail.startswith("listing (score ")
+    assert "20 teaser blocks +1" in result.detail
+    assert "og:type website +1" in result.detail
