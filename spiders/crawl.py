@@ -116,27 +116,22 @@ def run_crawl(
     """
     settings = crawl_settings(overrides)
     process = CrawlerProcess(settings)
-    crawlers = []
+    jobs: list[tuple[type, dict[str, Any]]] = []
     if feeds:
-        crawler = process.create_crawler(FeedSpider)
-        crawlers.append(crawler)
-        process.crawl(crawler, feeds=feeds, source=source)
+        jobs.append((FeedSpider, {"feeds": feeds, "source": source}))
     if sitemaps:
-        crawler = process.create_crawler(SitemapSpider)
-        crawlers.append(crawler)
-        process.crawl(crawler, sitemaps=sitemaps, source=source)
+        jobs.append((SitemapSpider, {"sitemaps": sitemaps, "source": source}))
     if sites:
-        crawler = process.create_crawler(SiteSpider)
-        crawlers.append(crawler)
-        process.crawl(crawler, sites=sites, source=source)
+        jobs.append((SiteSpider, {"sites": sites, "source": source}))
     if urls:
-        crawler = process.create_crawler(UrlListSpider)
-        crawlers.append(crawler)
-        process.crawl(crawler, urls=urls, source=source or "urls")
+        jobs.append((UrlListSpider, {"urls": urls, "source": source or "urls"}))
     for path in url_lists or []:
-        crawler = process.create_crawler(UrlListSpider)
+        jobs.append((UrlListSpider, {"urls_file": path, "source": source or f"urls:{path}"}))
+    crawlers = []
+    for spider_class, arguments in jobs:
+        crawler = process.create_crawler(spider_class)
         crawlers.append(crawler)
-        process.crawl(crawler, urls_file=path, source=source or f"urls:{path}")
+        process.crawl(crawler, **arguments)
     started = time.monotonic()
     process.start()
     summary = CrawlSummary(elapsed=time.monotonic() - started)

@@ -77,28 +77,23 @@ class PageTask(Task):
             log.exception("page %s lost: could not record its failure", skip.url)
 
 
-@app.task(
-    name="newsdesk.process_page",
-    base=PageTask,
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=settings.WORKER_RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=settings.WORKER_STORE_RETRIES,
-)
+# Storage that fails for a passing reason is tried again, with exponential back-off and jitter.
+STORE_RETRIES: dict[str, Any] = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": True,
+    "retry_backoff_max": settings.WORKER_RETRY_BACKOFF_MAX,
+    "retry_jitter": True,
+    "max_retries": settings.WORKER_STORE_RETRIES,
+}
+
+
+@app.task(name="newsdesk.process_page", base=PageTask, **STORE_RETRIES)
 def process_page(message: dict[str, Any]) -> dict[str, Any]:
     """Extract, normalise and store one page (``FetchedPage.to_dict()``)."""
     return tasks.process_page(message, page_work())
 
 
-@app.task(
-    name="newsdesk.record_skip",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_backoff_max=settings.WORKER_RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=settings.WORKER_STORE_RETRIES,
-)
+@app.task(name="newsdesk.record_skip", **STORE_RETRIES)
 def record_skip(message: dict[str, Any]) -> dict[str, Any]:
     """Record a page the crawler gave up on (``Skip.to_dict()``)."""
     return tasks.record_skip(message, page_work())
