@@ -7,7 +7,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from spiders.sample_site import SampleSite
 
 NEWSDESK = str(Path(sys.executable).with_name("newsdesk"))
 
@@ -35,3 +39,16 @@ def crawl_summary(*args: str, cwd: Path) -> dict:
 def host_port(url: str) -> str:
     """``host:port`` of a URL, as ``--allow-private`` takes it."""
     return urlsplit(url).netloc
+
+
+def write_sources(path: Path, site: SampleSite, **options: object) -> Path:
+    """A sources file with one source, ``sample``: the local site's feed."""
+    lines = [
+        "[[source]]",
+        'name = "sample"',
+        f'feeds = ["{site.feed_url("rss")}"]',
+        f'allow_private = ["{host_port(site.base_url)}"]',
+        *(f"{key} = {json.dumps(value)}" for key, value in options.items()),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -10,7 +10,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from celery import Celery
+
 from tests.cli import NEWSDESK
+from workers.records import FetchedPage
 
 
 @contextmanager
@@ -59,3 +62,31 @@ def wait_for(condition: Callable[[], object], timeout: float, log: Path | None =
 def worker_ready(text: str) -> bool:
     """True once a Celery worker's log says it is ready."""
     return " ready." in text
+
+
+def big_page() -> FetchedPage:
+    """A real-looking article large enough to keep a worker busy for a second or two."""
+    sentence = "Der Bundestag hat am Donnerstag über das neue Gesetz beraten und abgestimmt. "
+    paragraphs = "".join(f"<p>{n}. {sentence * 6}</p>" for n in range(8000))
+    html = "<html><head><title>A long report</title></head><body><article><h1>A long report"
+    html += f"</h1>{paragraphs}</article></body></html>"
+    url = "https://news.example.com/2026/long-report"
+    return FetchedPage(url, url, 200, {"Content-Type": "text/html; charset=utf-8"},
+                       html.encode(), "2026-11-29T00:00:00+00:00", "test")  # fmt: skip
+
+
+@contextmanager
+def worker_busy_with_a_big_page(
+    broker_url: str, database_url: str, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A one-process ``newsdesk worker`` that has just started extracting ``big_page()``."""
+    sender = Celery(broker=broker_url)
+    try:
+        with newsdesk_process("worker", "-c", "1", "--broker", broker_url, "--database",
+                              database_url, log=log, ready=worker_ready) as worker:  # fmt: skip
+            sender.send_task("newsdesk.process_page", args=[big_page().to_dict()], queue="pages")
+            wait_for(lambda: "newsdesk.process_page[" in log.read_text(), 30, log)
+            time.sleep(0.5)  # the pool process is now extracting the page
+            yield worker
+    finally:
+        sender.close()

@@ -6,8 +6,6 @@ import csv
 import gzip
 import json
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from benchmarks.metrics import word_f1
 from spiders.sample_site import SampleSite
 from tests.cli import crawl_summary, host_port, newsdesk
 from tests.conftest import NEWS_SITE
+from tests.local_http import QuietHandler, serving
 
 CASES = [json.loads(line) for line in (NEWS_SITE / "cases.jsonl").read_text().splitlines()]
 
@@ -133,32 +132,20 @@ def test_failures_are_listed_and_the_retryable_ones_retried(
     page = gzip.decompress((NEWS_SITE / CASES[0]["html"]).read_bytes())
     broken = {"/story.html": True}
 
-    class Flaky(BaseHTTPRequestHandler):
+    class Flaky(QuietHandler):
         def do_GET(self) -> None:
             if self.path == "/story.html" and broken["/story.html"]:
-                self.send_response(500)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self.reply(500)
                 return
             status, body = (200, page) if self.path == "/story.html" else (404, b"")
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(status, body, {"Content-Type": "text/html; charset=utf-8"})
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    database = f"sqlite:///{tmp_path / 'flaky.db'}"
-    common = ["--database", database, "--allow-private", host_port(base)]
-    monkeypatch.setenv("NEWSDESK_RETRY_TIMES", "0")
-    urls = tmp_path / "urls.txt"
-    urls.write_text(f"{base}/story.html\n{base}/gone.html\n")
-    try:
+    with serving(Flaky) as base:
+        database = f"sqlite:///{tmp_path / 'flaky.db'}"
+        common = ["--database", database, "--allow-private", host_port(base)]
+        monkeypatch.setenv("NEWSDESK_RETRY_TIMES", "0")
+        urls = tmp_path / "urls.txt"
+        urls.write_text(f"{base}/story.html\n{base}/gone.html\n")
         crawl_summary("--urls", str(urls), *common, cwd=tmp_path)
         listed = newsdesk("failures", "--database", database, cwd=tmp_path)
         assert listed.returncode == 0, listed.stderr
@@ -177,8 +164,5 @@ def test_failures_are_listed_and_the_retryable_ones_retried(
         assert "articles stored  1" in retried.stdout
         after = newsdesk("failures", "--json", "--database", database, cwd=tmp_path)
         assert [json.loads(line)["reason"] for line in after.stdout.splitlines()] == ["not_found"]
-    finally:
-        server.shutdown()
-        server.server_close()
     bad = newsdesk("failures", "--reason", "nonsense", "--database", database, cwd=tmp_path)
     assert bad.returncode == 2 and "reasons are:" in bad.stderr

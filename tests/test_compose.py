@@ -11,7 +11,6 @@ pages become articles) and stop on SIGTERM, which is what ``docker stop`` sends 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -35,7 +34,7 @@ import yaml
 from spiders.sample_site import SampleSite
 from storage.migrate import current_revision
 from storage.sql import Database
-from tests.cli import host_port
+from tests.cli import host_port, write_sources
 from tests.processes import stop, wait_for, worker_ready
 from workers.cli import build_parser
 
@@ -243,19 +242,6 @@ def _group_alive(group: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def write_sources(path: Path, site: SampleSite, **options: object) -> Path:
-    """A sources file with one source, ``sample``: the local site's feed."""
-    lines = [
-        "[[source]]",
-        'name = "sample"',
-        f'feeds = ["{site.feed_url("rss")}"]',
-        f'allow_private = ["{host_port(site.base_url)}"]',
-        *(f"{key} = {json.dumps(value)}" for key, value in options.items()),
-    ]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 @pytest.fixture

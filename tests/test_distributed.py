@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 import redis
-from celery import Celery
 
 from benchmarks.metrics import title_match, word_f1
 from spiders.sample_site import SampleSite
@@ -20,8 +19,7 @@ from storage.sql import Database
 from tests import services
 from tests.cli import NEWSDESK, crawl_summary, host_port
 from tests.conftest import NEWS_SITE
-from tests.processes import newsdesk_process, wait_for, worker_ready
-from workers.records import FetchedPage
+from tests.processes import newsdesk_process, wait_for, worker_busy_with_a_big_page, worker_ready
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
 
@@ -106,27 +104,11 @@ def test_pages_are_recorded_when_the_broker_stays_down(
     assert all("broker unreachable" in f["detail"] for f in failures)
 
 
-def big_page() -> FetchedPage:
-    """A real-looking article large enough to keep a worker busy for a second or two."""
-    sentence = "Der Bundestag hat am Donnerstag über das neue Gesetz beraten und abgestimmt. "
-    paragraphs = "".join(f"<p>{n}. {sentence * 6}</p>" for n in range(8000))
-    html = "<html><head><title>A long report</title></head><body><article><h1>A long report"
-    html += f"</h1>{paragraphs}</article></body></html>"
-    url = "https://news.example.com/2026/long-report"
-    return FetchedPage(url, url, 200, {"Content-Type": "text/html; charset=utf-8"},
-                       html.encode(), "2026-11-29T00:00:00+00:00", "test")  # fmt: skip
-
-
 def test_a_page_whose_worker_process_is_killed_is_processed_again(
     broker_url: str, postgres_database: str, tmp_path: Path
 ) -> None:
     log = tmp_path / "worker.log"
-    sender = Celery(broker=broker_url)
-    with newsdesk_process("worker", "-c", "1", "--broker", broker_url, "--database",
-                          postgres_database, log=log, ready=worker_ready) as worker:  # fmt: skip
-        sender.send_task("newsdesk.process_page", args=[big_page().to_dict()], queue="pages")
-        wait_for(lambda: "newsdesk.process_page[" in log.read_text(), 30, log)
-        time.sleep(0.5)  # the pool process is now extracting the page
+    with worker_busy_with_a_big_page(broker_url, postgres_database, log) as worker:
         children = psutil.Process(worker.pid).children()
         assert children
         for child in children:
@@ -136,7 +118,6 @@ def test_a_page_whose_worker_process_is_killed_is_processed_again(
             time.sleep(2)  # time for a wrong second copy or a failure record to show up
             assert database.count_articles() == 1
             assert database.failures() == []
-    sender.close()
     assert "WorkerLostError" in log.read_text()
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +14,7 @@ from spiders.sample_site import SampleSite
 from storage.sql import Database
 from tests.cli import crawl_summary, host_port, newsdesk
 from tests.conftest import NEWS_SITE
+from tests.local_http import QuietHandler, serving
 
 pytestmark = pytest.mark.slow
 
@@ -91,21 +90,12 @@ def redirector(news_site: SampleSite) -> Iterator[str]:
     """A server on another port whose every path redirects to the same path on the news site."""
     target = news_site.base_url
 
-    class Redirect(BaseHTTPRequestHandler):
+    class Redirect(QuietHandler):
         def do_GET(self) -> None:
-            self.send_response(302)
-            self.send_header("Location", target + self.path)
-            self.end_headers()
+            self.reply(302, headers={"Location": target + self.path})
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Redirect) as base:
+        yield base
 
 
 def test_a_redirect_to_a_port_not_allowed_is_refused(
@@ -209,23 +199,13 @@ def header_recorder() -> Iterator[tuple[str, list[dict[str, str]]]]:
     page = gzip.decompress((NEWS_SITE / "pages" / "NineNews_2026_07_04.html.gz").read_bytes())
     seen: list[dict[str, str]] = []
 
-    class Recorder(BaseHTTPRequestHandler):
+    class Recorder(QuietHandler):
         def do_GET(self) -> None:
             seen.append({"path": self.path, **dict(self.headers)})
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
+            self.reply(200, page, {"Content-Type": "text/html; charset=utf-8"})
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
+    with serving(Recorder) as base:
+        yield base, seen
 
 
 def test_requests_say_who_is_crawling(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +14,7 @@ from spiders.sample_site import SampleSite
 from storage.sql import Database
 from tests.cli import crawl_summary, host_port, newsdesk
 from tests.conftest import NEWS_SITE
+from tests.local_http import QuietHandler, serving
 
 pytestmark = pytest.mark.slow
 
@@ -110,20 +109,12 @@ def test_a_site_that_keeps_failing_gets_a_growing_delay(
 ) -> None:
     times: list[float] = []
 
-    class Failing(BaseHTTPRequestHandler):
+    class Failing(QuietHandler):
         def do_GET(self) -> None:
             times.append(time.monotonic())  # robots.txt first: it fails too
             time.sleep(0.2)  # as slow as a real site, so each failure is seen before the next
-            self.send_response(500)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.reply(500)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
     slow_and_failing = {
         "RETRY_TIMES": "0", "AUTOTHROTTLE_ENABLED": "false", "DOWNLOAD_DELAY": "0.2",
         "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "CRAWL_BACKOFF_AFTER": "2",
@@ -131,16 +122,13 @@ def test_a_site_that_keeps_failing_gets_a_growing_delay(
     }  # fmt: skip
     for name, value in slow_and_failing.items():
         monkeypatch.setenv(f"NEWSDESK_{name}", value)
-    urls = tmp_path / "urls.txt"
-    urls.write_text("".join(f"{base}/story-{n}.html\n" for n in range(6)))
-    try:
+    with serving(Failing) as base:
+        urls = tmp_path / "urls.txt"
+        urls.write_text("".join(f"{base}/story-{n}.html\n" for n in range(6)))
         summary = crawl_summary(
             "--urls", str(urls), "--database", f"sqlite:///{tmp_path / 'failing.db'}",
             "--allow-private", host_port(base), cwd=tmp_path,
         )  # fmt: skip
-    finally:
-        server.shutdown()
-        server.server_close()
     assert summary["failed"] == {"http_error": 6}
     gaps = [later - earlier for earlier, later in pairwise(times)]
     assert len(gaps) == 6

@@ -10,22 +10,10 @@ import pytest
 
 from spiders.sample_site import SampleSite
 from storage.sql import Database
-from tests.cli import host_port, newsdesk
+from tests.cli import newsdesk, write_sources
 from tests.processes import newsdesk_process, wait_for, worker_ready
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
-
-
-def write_sources(path: Path, site: SampleSite, **options: object) -> Path:
-    lines = [
-        "[[source]]",
-        'name = "sample"',
-        f'feeds = ["{site.feed_url("rss")}"]',
-        f'allow_private = ["{host_port(site.base_url)}"]',
-    ]
-    lines += [f"{key} = {json.dumps(value)}" for key, value in options.items()]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def test_sources_import_and_list(news_site: SampleSite, tmp_path: Path) -> None:

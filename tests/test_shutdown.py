@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from celery import Celery
 
 from spiders.sample_site import SampleSite
 from storage.sql import Database
 from tests.cli import NEWSDESK, crawl_summary, host_port
 from tests.conftest import NEWS_SITE
-from tests.processes import newsdesk_process, wait_for, worker_ready
-from tests.test_distributed import big_page
+from tests.processes import wait_for, worker_busy_with_a_big_page
 
 pytestmark = pytest.mark.slow
 
@@ -27,15 +24,9 @@ def test_sigterm_to_a_worker_finishes_its_page(
     broker_url: str, postgres_database: str, tmp_path: Path
 ) -> None:
     log = tmp_path / "worker.log"
-    sender = Celery(broker=broker_url)
-    with newsdesk_process("worker", "-c", "1", "--broker", broker_url, "--database",
-                          postgres_database, log=log, ready=worker_ready) as worker:  # fmt: skip
-        sender.send_task("newsdesk.process_page", args=[big_page().to_dict()], queue="pages")
-        wait_for(lambda: "newsdesk.process_page[" in log.read_text(), 30, log)
-        time.sleep(0.3)  # the page is being extracted
+    with worker_busy_with_a_big_page(broker_url, postgres_database, log) as worker:
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(60) == 0
-    sender.close()
     with Database.open(postgres_database, migrate=False) as database:
         assert database.count_articles() == 1
         assert database.failures() == []

@@ -18,13 +18,21 @@ CASES = [json.loads(line) for line in (NEWS_SITE / "cases.jsonl").read_text().sp
 WORK = PageWork(database_url="sqlite://")
 STORY_URL = "https://example.com/news/council-approves-the-plan"  # shaped like a story
 APP_SHELL = b"<html><body><div id=app></div><script>boot()</script></body></html>"
+# The body of a hand-written article: long enough to count as one.
+REPORT = "".join(
+    f"<p>Paragraph {n} of the report, with enough words to count.</p>" for n in range(12)
+)
 
 
 def fetched(
-    body: bytes, content_type: str | None = "text/html", url: str = STORY_URL
+    body: bytes,
+    content_type: str | None = "text/html",
+    url: str = STORY_URL,
+    hints: dict | None = None,
 ) -> FetchedPage:
     headers = {"Content-Type": content_type} if content_type else {}
-    return FetchedPage(url, url, 200, headers, body, "2026-01-01T00:00:00+00:00", "test")
+    return FetchedPage(url, url, 200, headers, body, "2026-01-01T00:00:00+00:00", "test",
+                       hints or {})  # fmt: skip
 
 
 def case_page(case: dict) -> FetchedPage:
@@ -121,15 +129,10 @@ def test_extraction_timeout_is_recorded_as_a_skip(monkeypatch: pytest.MonkeyPatc
 
 def test_what_the_listing_said_fills_what_the_page_lacks() -> None:
     """A Google News sitemap's title, date, keywords and language are fallbacks."""
-    paragraphs = "".join(f"<p>Paragraph {n} of the report, with enough words to count.</p>"
-                         for n in range(12))  # fmt: skip
-    html = f"<html><body><article>{paragraphs}</article></body></html>".encode()
+    html = f"<html><body><article>{REPORT}</article></body></html>".encode()
     hints = {"title": "Council approves the plan", "published_at": "2026-11-28T09:00:00+01:00",
              "tags": ["council", "budget"], "language": "en"}  # fmt: skip
-    page = FetchedPage(STORY_URL, STORY_URL, 200,
-                       {"Content-Type": "text/html"}, html, "2026-11-29T00:00:00+00:00", "test",
-                       hints)  # fmt: skip
-    article = article_from_page(page, WORK)
+    article = article_from_page(fetched(html, hints=hints), WORK)
     assert isinstance(article, Article)
     assert article.title == "Council approves the plan"
     assert article.published_at == "2026-11-28T09:00:00+01:00"
@@ -139,8 +142,6 @@ def test_what_the_listing_said_fills_what_the_page_lacks() -> None:
 
 def test_declared_metadata_comes_before_the_listing_and_trafilatura() -> None:
     """JSON-LD's headline, persons, date and keywords win; the publisher is no person."""
-    paragraphs = "".join(f"<p>Paragraph {n} of the report, with enough words to count.</p>"
-                         for n in range(12))  # fmt: skip
     ld = ('{"@type": "NewsArticle", "headline": "Council approves the plan",'
           ' "datePublished": "2026-11-28T09:00:00+01:00", "keywords": "council, budget",'
           ' "articleSection": "Local", "author": [{"@type": "Person", "name": "By Jane Doe"},'
@@ -148,12 +149,9 @@ def test_declared_metadata_comes_before_the_listing_and_trafilatura() -> None:
     html = (f'<html><head><title>Council | Example Times</title>'
             f'<script type="application/ld+json">{ld}</script>'
             '<meta name="keywords" content="news, example, times"></head>'
-            f"<body><article>{paragraphs}</article></body></html>").encode()  # fmt: skip
+            f"<body><article>{REPORT}</article></body></html>").encode()  # fmt: skip
     hints = {"title": "Listing title", "published_at": "2026-11-27", "tags": ["listing"]}
-    page = FetchedPage(STORY_URL, STORY_URL, 200,
-                       {"Content-Type": "text/html"}, html, "2026-11-29T00:00:00+00:00", "test",
-                       hints)  # fmt: skip
-    article = article_from_page(page, WORK)
+    article = article_from_page(fetched(html, hints=hints), WORK)
     assert isinstance(article, Article)
     assert article.title == "Council approves the plan"
     assert article.published_at == "2026-11-28T09:00:00+01:00"
@@ -163,11 +161,9 @@ def test_declared_metadata_comes_before_the_listing_and_trafilatura() -> None:
 
 
 def test_the_publisher_is_the_author_only_when_no_person_is_named() -> None:
-    paragraphs = "".join(f"<p>Paragraph {n} of the report, with enough words to count.</p>"
-                         for n in range(12))  # fmt: skip
     ld = '{"@type": "NewsArticle", "author": {"@type": "Organization", "name": "Example Times"}}'
     html = (f'<html><head><script type="application/ld+json">{ld}</script></head>'
-            f"<body><article>{paragraphs}</article></body></html>").encode()  # fmt: skip
+            f"<body><article>{REPORT}</article></body></html>").encode()  # fmt: skip
     article = article_from_page(fetched(html), WORK)
     assert isinstance(article, Article)
     assert article.authors == ["Example Times"]
