@@ -39,6 +39,7 @@ class SourceScheduler(Scheduler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._loaded_at = 0.0
+        self._database: Database | None = None
         super().__init__(*args, **kwargs)
 
     def setup_schedule(self) -> None:
@@ -55,8 +56,9 @@ class SourceScheduler(Scheduler):
     def _reload(self) -> None:
         self._loaded_at = time.monotonic()
         try:
-            with Database.open(settings.DATABASE_URL) as database:
-                wanted = source_entries(database)
+            if self._database is None:  # once: the schema is checked and migrated here
+                self._database = Database.open(settings.DATABASE_URL)
+            wanted = source_entries(self._database)
         except Exception as error:  # noqa: BLE001 - keep the schedule we have, try again later
             log.error("could not read the sources: %s", error)
             return
@@ -68,3 +70,9 @@ class SourceScheduler(Scheduler):
             if old is None or old.schedule != entry["schedule"]:
                 current[name] = ScheduleEntry(name=name, app=self.app, **entry)
         log.info("beat schedule: %s", ", ".join(sorted(current)) or "no sources")
+
+    def close(self) -> None:
+        """Close beat's database connections with the scheduler."""
+        super().close()
+        if self._database is not None:
+            self._database.close()
