@@ -76,7 +76,10 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 60.0) -> Engine:
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL mode stays with the file. Setting it needs a lock that concurrent writers may hold
+    # (and SQLite then fails at once, without waiting), so only set it when it is not set yet.
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
