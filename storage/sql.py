@@ -7,6 +7,8 @@ article twice leaves one row, and two workers storing it at once cannot make two
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,12 +76,22 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = 60.0) -> Engine:
         ) from error
 
 
+_WAL_WAIT = 60.0  # seconds, as DATABASE_SQLITE_BUSY_TIMEOUT's default
+
+
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
-    # WAL mode stays with the file. Setting it needs a lock that concurrent writers may hold
-    # (and SQLite then fails at once, without waiting), so only set it when it is not set yet.
-    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-        cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL mode stays with the file. Setting it needs a lock that concurrent writers may hold,
+    # and SQLite then fails at once instead of waiting: so set it only while it is not set
+    # yet, trying again for as long as the busy timeout would have waited.
+    deadline = time.monotonic() + _WAL_WAIT
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
