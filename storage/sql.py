@@ -29,8 +29,8 @@ __all__ = ["NEW", "UNCHANGED", "UPDATED", "Database", "make_engine", "safe_url"]
 
 _ARTICLE_FIELDS = [
     "url", "fetched_url", "title", "body", "tags", "authors", "categories", "published_at",
-    "updated_at", "language", "description", "image", "site_name", "word_count",
-    "content_hash", "fetched_at", "source",
+    "updated_at", "language", "description", "image", "site_name", "paywalled", "word_count",
+    "reading_time", "content_hash", "duplicate_of", "story_id", "fetched_at", "source",
 ]  # fmt: skip
 
 

@@ -110,8 +110,12 @@ class Article:
     image: str | None = None
     site_name: str | None = None
     categories: list[str] = field(default_factory=list)
+    paywalled: bool | None = None  # True when the page says so or the body is visibly cut
     word_count: int = 0
+    reading_time: int = 0  # minutes, rounded up
     content_hash: str | None = None
+    duplicate_of: str | None = None  # canonical URL of the first-seen copy of this story
+    story_id: str | None = None  # shared by every copy of one story
     fetched_at: str | None = None
     source: str | None = None
 
