@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,12 +77,30 @@ def broker_url() -> Iterator[str]:
 
     base = services.redis_url().rstrip("/")
     client = redis.Redis.from_url(base)
-    # Databases 1-15 are the tests'; 0 is left to whoever else uses the server.
-    number = 1 + (os.getpid() + id(client)) % 15
+    number = _claim_redis_database(client)
     url = f"{base}/{number}"
     database = redis.Redis.from_url(url)
     database.flushdb()
     yield url
     database.flushdb()
     database.close()
+    client.delete(f"{_CLAIM_PREFIX}{number}")
     client.close()
+
+
+_CLAIM_PREFIX = "newsdesk-test:claimed-database:"
+
+
+def _claim_redis_database(client: Any) -> int:
+    """A Redis database number (1-15) that no other test run holds now.
+
+    Databases 1-15 are the tests'; 0 is left to whoever else uses the server and holds the
+    claims, so that test runs side by side on one server never share a database.
+    """
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        for number in random.sample(range(1, 16), 15):
+            if client.set(f"{_CLAIM_PREFIX}{number}", os.getpid(), nx=True, ex=1800):
+                return number
+        time.sleep(0.5)
+    raise RuntimeError("no free Redis test database (1-15) for 300 s")
