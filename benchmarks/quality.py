@@ -1,12 +1,19 @@
-"""Extraction quality and speed of newsdesk beside bare trafilatura, on the shared corpora.
+"""Extraction quality and speed of newsdesk beside other extractors, on the shared corpora.
 
     .venv/bin/python -m benchmarks.quality [--corpus ../shared/corpus] [--limit N]
-        [--processes N] [--json FILE] [--misses]
+        [--processes N] [--json FILE] [--misses] [--extractors a,b,...]
 
-Both extractors see the same gzip-decoded page bytes and the page's URL, with no HTTP headers:
+Every extractor sees the same gzip-decoded page bytes and the page's URL, with no HTTP headers,
+in the same run and the same worker process (the peers are the ``bench`` extra):
 
 - ``trafilatura``: ``trafilatura.bare_extraction(html, url=url, with_metadata=True)``, its fields
   mapped plainly (author split on ";", tags on ",", text as body).
+- ``readability``: readability-lxml's ``Document(html, url=url)``: ``short_title()`` as the
+  title, the text of ``summary()`` as the body; it finds no authors, date or tags.
+- ``newspaper4k``: ``Article(url, fetch_images=False)``, ``download(input_html=html)``,
+  ``parse()``: title, authors, publish_date, tags (else meta_keywords), text.
+- ``goose3``: ``Goose({"enable_image_fetching": False}).extract(raw_html=html, url=url)``:
+  title, authors, publish_date, tags, cleaned_text.
 - ``newsdesk``: ``workers.tasks.article_from_page`` with the default ``PageWork`` limits.
 
 A page an extractor rejects (a ``Skip``; for trafilatura ``None`` or an empty text) or fails on
@@ -19,12 +26,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import gzip
 import json
 import multiprocessing
 import os
 import sys
 import time
+import warnings
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +43,7 @@ from statistics import fmean
 from typing import Any
 from urllib.parse import urlsplit
 
+import lxml.html
 import trafilatura
 from trafilatura.settings import Document
 
@@ -41,7 +51,7 @@ from benchmarks.metrics import same_day, set_f1, shingle_prf, title_match, word_
 from workers.records import FetchedPage, Reason, Skip
 from workers.tasks import PageWork, article_from_page
 
-EXTRACTORS = ("trafilatura", "newsdesk")
+EXTRACTORS = ("trafilatura", "readability", "newspaper4k", "goose3", "newsdesk")
 NEWS = "news-fixtures"
 WCXB = "wcxb-dev"
 _WORK = PageWork(database_url="sqlite://")
@@ -190,18 +200,93 @@ def newsdesk_prediction(html: bytes, case: Case) -> Prediction:
     )
 
 
+def readability_prediction(html: bytes, case: Case) -> Prediction:
+    """readability-lxml's reading: its short title and the text of its summary."""
+    from readability import Document as ReadabilityDocument
+
+    document = ReadabilityDocument(html, url=case.url or None)
+    body = _html_text(document.summary(html_partial=True))
+    return Prediction(title=document.short_title(), body=body, rejected=not body.strip())
+
+
+def newspaper4k_prediction(html: bytes, case: Case) -> Prediction:
+    """newspaper4k's article parsed from the given HTML (it fetches nothing)."""
+    with warnings.catch_warnings():  # "nltk is not installed": its NLP is not used here
+        warnings.simplefilter("ignore")
+        from newspaper import Article as NewspaperArticle
+
+    article = NewspaperArticle(case.url or "http://localhost/", fetch_images=False)
+    article.download(input_html=html)
+    article.parse()
+    published = article.publish_date
+    return Prediction(
+        title=article.title or None,
+        authors=_texts(article.authors),
+        published_at=published.isoformat() if published else None,
+        tags=_texts(sorted(article.tags or [])) or _texts(article.meta_keywords),
+        body=article.text or "",
+        rejected=not (article.text or "").strip(),
+    )
+
+
+def goose3_prediction(html: bytes, case: Case) -> Prediction:
+    """goose3's article extracted from the given HTML, without fetching images."""
+    article = _goose().extract(raw_html=html, url=case.url or None)
+    published = article.publish_date
+    return Prediction(
+        title=article.title or None,
+        authors=_texts(article.authors),
+        published_at=str(published) if published else None,
+        tags=_texts(article.tags),
+        body=article.cleaned_text or "",
+        rejected=not (article.cleaned_text or "").strip(),
+    )
+
+
+@functools.cache
+def _goose() -> Any:
+    """One goose3 extractor per process, as its documentation uses it."""
+    from goose3 import Goose
+
+    return Goose({"enable_image_fetching": False})
+
+
+def _texts(value: Any) -> list[str]:
+    """A peer's list field as strings: nested lists (goose3 gives some) are opened."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, list | tuple | set):
+        return [text for item in value for text in _texts(item)]
+    return [str(value)]
+
+
+def _html_text(html: str) -> str:
+    """The text of an HTML fragment, one line per text node, so no two words run together."""
+    if not html.strip():
+        return ""
+    tree = lxml.html.fromstring(html)
+    return "\n".join(text.strip() for text in tree.itertext() if text.strip())
+
+
 _EXTRACT: dict[str, Callable[[bytes, Case], Prediction]] = {
     "trafilatura": trafilatura_prediction,
+    "readability": readability_prediction,
+    "newspaper4k": newspaper4k_prediction,
+    "goose3": goose3_prediction,
     "newsdesk": newsdesk_prediction,
 }
 
 
-def measure_case(case: Case) -> dict[str, Prediction]:
-    """Both extractors' predictions for one page, each with its CPU time."""
+def measure_case(case: Case, extractors: Sequence[str] = EXTRACTORS) -> dict[str, Prediction]:
+    """Each extractor's prediction for one page, with its CPU time, in ``extractors`` order."""
     html = gzip.decompress(case.html.read_bytes())
-    # Alternate which runs first, so that neither always pays for a cold cache.
-    order = EXTRACTORS if zlib.crc32(case.id.encode()) % 2 else EXTRACTORS[::-1]
-    return {name: _timed(_EXTRACT[name], html, case) for name in order}
+    # Rotate which runs first, so that none always pays for a cold cache.
+    shift = zlib.crc32(case.id.encode()) % len(extractors)
+    order = [*extractors[shift:], *extractors[:shift]]
+    found = {name: _timed(_EXTRACT[name], html, case) for name in order}
+    return {name: found[name] for name in extractors}
 
 
 def _timed(extractor: Callable[[bytes, Case], Prediction], html: bytes, case: Case) -> Prediction:
@@ -213,25 +298,30 @@ def _timed(extractor: Callable[[bytes, Case], Prediction], html: bytes, case: Ca
     return dataclasses.replace(prediction, seconds=time.process_time() - start)
 
 
-def _warm_up() -> None:
-    """Run both extractors once, so that lazy imports are not timed on a worker's first page."""
+def _warm_up(extractors: Sequence[str] = EXTRACTORS) -> None:
+    """Run each extractor once, so that lazy imports are not timed on a worker's first page."""
     words = " ".join(["word"] * 80)
     html = f"<html><body><article><h1>T</h1><p>{words}</p></article></body></html>".encode()
     case = Case("", "warm-up", "https://example.org/a", Path(), "", "article", {})
-    for extract in _EXTRACT.values():
-        _timed(extract, html, case)
+    for name in extractors:
+        _timed(_EXTRACT[name], html, case)
 
 
 def measure(
-    cases: Sequence[Case], processes: int = 1, progress: bool = False
+    cases: Sequence[Case],
+    processes: int = 1,
+    progress: bool = False,
+    extractors: Sequence[str] = EXTRACTORS,
 ) -> list[dict[str, Prediction]]:
-    """Both extractors' predictions for every case, in order, over a pool of processes."""
+    """Each extractor's predictions for every case, in order, over a pool of processes."""
+    extractors = tuple(extractors)
     if processes <= 1:
-        _warm_up()
-        return [measure_case(case) for case in cases]
+        _warm_up(extractors)
+        return [measure_case(case, extractors) for case in cases]
     results = []
-    with multiprocessing.Pool(processes, initializer=_warm_up) as pool:
-        for done, result in enumerate(pool.imap(measure_case, cases, chunksize=4), start=1):
+    work = functools.partial(measure_case, extractors=extractors)
+    with multiprocessing.Pool(processes, initializer=_warm_up, initargs=(extractors,)) as pool:
+        for done, result in enumerate(pool.imap(work, cases, chunksize=4), start=1):
             results.append(result)
             if progress and (done % 100 == 0 or done == len(cases)):
                 print(f"  {done}/{len(cases)} pages", file=sys.stderr, flush=True)
@@ -266,7 +356,7 @@ def field_figure(scored: Scored, corpus: str, measure: str, name: str, target: s
         extractor: _mean(
             FIELD_SCORES[name](case.expected[name], got[extractor]) for case, got in pages
         )
-        for extractor in EXTRACTORS
+        for extractor in _names(scored)
     }
     return Figure(corpus, measure, len(pages), values, target)
 
@@ -277,7 +367,7 @@ def share_figure(
     """The share of pages whose prediction meets ``condition``."""
     values = {
         extractor: _mean(float(condition(got[extractor])) for _, got in scored)
-        for extractor in EXTRACTORS
+        for extractor in _names(scored)
     }
     return Figure(corpus, measure, len(scored), values, target)
 
@@ -291,25 +381,33 @@ def news_figures(scored: Scored) -> list[Figure]:
         field_figure(scored, NEWS, "tags set-F1", "tags", ">= 0.85"),
         field_figure(scored, NEWS, "body word-F1", "body", ">= 0.96"),
     ]
+    figures += shingle_figures(scored, NEWS, "body shingle")
+    figures.append(share_figure(scored, NEWS, "articles rejected", _rejected, ""))
+    return figures
+
+
+def shingle_figures(scored: Scored, corpus: str, measure: str) -> list[Figure]:
+    """The article-extraction-benchmark metric (precision, recall, F1) over ``scored``."""
     shingle = {
         extractor: shingle_prf(
             [(got[extractor].body, case.expected["body"]) for case, got in scored]
         )
-        for extractor in EXTRACTORS
+        for extractor in _names(scored)
     }
-    for index, measure in enumerate(("body shingle P", "body shingle R", "body shingle F1")):
-        values = {extractor: shingle[extractor][index] for extractor in EXTRACTORS}
-        figures.append(Figure(NEWS, measure, len(scored), values))
-    figures.append(share_figure(scored, NEWS, "articles rejected", _rejected, ""))
-    return figures
+    return [
+        Figure(corpus, f"{measure} {part}", len(scored), {n: v[index] for n, v in shingle.items()})
+        for index, part in enumerate(("P", "R", "F1"))
+    ]
 
 
 def wcxb_figures(scored: Scored) -> list[Figure]:
     """Body and title on article pages; articles told from other pages."""
     articles = [(case, got) for case, got in scored if case.page_type == "article"]
     others = [(case, got) for case, got in scored if case.page_type not in ("article", "unknown")]
+    with_text = [(case, got) for case, got in articles if case.expected.get("body")]
     return [
         field_figure(articles, WCXB, "article body word-F1", "body", ">= 0.96"),
+        shingle_figures(with_text, WCXB, "article body shingle")[2],
         field_figure(articles, WCXB, "article title exact", "title", ">= 0.80"),
         share_figure(others, WCXB, "non-articles recognised", _rejected, ">= 0.80"),
         share_figure(articles, WCXB, "articles rejected", _rejected, "<= 0.02"),
@@ -325,7 +423,7 @@ def time_figures(scored: Scored) -> list[Figure]:
             continue
         values = {
             extractor: 1000 * _mean(got[extractor].seconds for got in pages)
-            for extractor in EXTRACTORS
+            for extractor in _names(scored)
         }
         figures.append(Figure(corpus, "CPU ms per page", len(pages), values))
     if not figures:
@@ -342,6 +440,11 @@ def time_figures(scored: Scored) -> list[Figure]:
         )
     )
     return figures
+
+
+def _names(scored: Scored) -> list[str]:
+    """The extractors measured, in ``EXTRACTORS`` order (all of them when nothing was)."""
+    return list(scored[0][1]) if scored else list(EXTRACTORS)
 
 
 def _rejected(prediction: Prediction) -> bool:
@@ -385,7 +488,7 @@ def errors(scored: Scored) -> dict[str, list[str]]:
             for case, got in scored
             if got[extractor].error
         ]
-        for extractor in EXTRACTORS
+        for extractor in _names(scored)
     }
 
 
@@ -394,7 +497,8 @@ def errors(scored: Scored) -> dict[str, list[str]]:
 
 def table(figures: Sequence[Figure]) -> str:
     """The figures as a plain-text table, one row per measure."""
-    rows: list[tuple[str, ...]] = [("corpus", "measure", "pages", *EXTRACTORS, "target", "met")]
+    names = [name for name in EXTRACTORS if any(name in figure.values for figure in figures)]
+    rows: list[tuple[str, ...]] = [("corpus", "measure", "pages", *names, "target", "met")]
     for figure in figures:
         met = figure.meets_target()
         rows.append(
@@ -402,13 +506,13 @@ def table(figures: Sequence[Figure]) -> str:
                 figure.corpus,
                 figure.measure,
                 str(figure.pages),
-                *(f"{figure.values[name]:.3f}" for name in EXTRACTORS),
+                *(f"{figure.values[name]:.3f}" if name in figure.values else "" for name in names),
                 figure.target.replace(">=", "≥").replace("<=", "≤"),
                 "" if met is None else ("yes" if met else "no"),
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    right = {2, 3, 4}
+    right = set(range(2, 3 + len(names)))
     return "\n".join(
         "  ".join(
             cell.rjust(width) if column in right else cell.ljust(width)
@@ -432,19 +536,30 @@ def print_misses(found: dict[str, list[dict[str, Any]]]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Measure both extractors on both corpora and print (and optionally save) the figures."""
+    """Measure the extractors on both corpora and print (and optionally save) the figures."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__)
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--limit", type=int, default=None, help="first N pages of each corpus")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, default=None, help="write all figures to this file")
     parser.add_argument("--misses", action="store_true", help="print the worst misses")
+    parser.add_argument(
+        "--extractors",
+        default=",".join(EXTRACTORS),
+        help="comma-separated subset of " + ", ".join(EXTRACTORS),
+    )
     options = parser.parse_args(argv)
+    chosen = [name.strip() for name in options.extractors.split(",") if name.strip()]
+    unknown = set(chosen) - set(EXTRACTORS)
+    if unknown or not {"trafilatura", "newsdesk"} <= set(chosen):
+        parser.error(f"--extractors: unknown {sorted(unknown)}, or trafilatura/newsdesk left out")
+    extractors = [name for name in EXTRACTORS if name in chosen]
 
     cases = news_cases(options.corpus / NEWS, options.limit)
     cases += wcxb_cases(options.corpus / WCXB, options.limit)
     print(f"{len(cases)} pages, {options.processes} processes", file=sys.stderr)
-    scored = list(zip(cases, measure(cases, options.processes, progress=True), strict=True))
+    measured = measure(cases, options.processes, progress=True, extractors=extractors)
+    scored = list(zip(cases, measured, strict=True))
     news = [(case, got) for case, got in scored if case.corpus == NEWS]
     wcxb = [(case, got) for case, got in scored if case.corpus == WCXB]
     figures = news_figures(news) + wcxb_figures(wcxb) + time_figures(scored)
@@ -454,7 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(figures))
     print(
         "pages that raised (scored as empty): "
-        + ", ".join(f"{name} {len(failed[name])}" for name in EXTRACTORS)
+        + ", ".join(f"{name} {len(failed[name])}" for name in extractors)
     )
     if options.misses:
         print_misses(found)

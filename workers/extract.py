@@ -1,7 +1,11 @@
 """Turn a fetched page into an article: decode it, check it is worth it, run trafilatura.
 
 ``extract(page)`` returns an ``Article`` with the fields as the page gives them, or a ``Skip``
-with the reason the page is not one. Cleaning the fields is ``normalise``'s job.
+with the reason the page is not one. Cleaning the fields is ``normalise``'s job. Each field
+takes the first source that has a value, the page's own markup before the listing's hints and
+trafilatura: the order of trust for every field is in docs/quality.md. The page is parsed once;
+extruct (``metadata``), the byline and tag readers and the page-type signals read that tree
+before trafilatura, which prunes it.
 """
 
 from __future__ import annotations
@@ -14,11 +18,21 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from w3lib.encoding import html_to_unicode
 
+from workers.body import (
+    BODY_FORMATS,
+    count_words,
+    looks_cut,
+    main_text,
+    plain_text,
+    render,
+    without_repeats,
+)
+from workers.bylines import is_publisher
+from workers.language import article_language
 from workers.metadata import PageMetadata, read_metadata
 from workers.pagetype import judge, read_page_signals
 from workers.records import Article, FetchedPage, Reason, Skip
 
-_WORD = re.compile(r"\w+")
 _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_].*)?$")
 
 
@@ -31,7 +45,16 @@ def media_type(headers: dict[str, str]) -> str:
 
 
 def decode_html(page: FetchedPage) -> str:
-    """The page's text, decoded as a browser would: header charset, BOM, meta tag, then a guess."""
+    """The page's text: UTF-8 when it is valid UTF-8, else as a browser would decode it
+    (header charset, BOM, meta tag, then a guess)."""
+    if not page.body.isascii():
+        # Bytes that decode as UTF-8 are UTF-8 whatever the page declares: text in a legacy
+        # encoding (GBK, Windows-1252...) practically never forms valid multi-byte sequences,
+        # while pages saved as UTF-8 under a stale "gb2312" meta tag are common.
+        try:
+            return page.body.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            pass
     content_type = next(
         (value for name, value in page.headers.items() if name.lower() == "content-type"), None
     )
@@ -59,8 +82,15 @@ def extract(
     html_types: list[str],
     max_bytes: int,
     min_words: int,
+    body_format: str = "text",
 ) -> Article | Skip:
-    """The article in ``page``, or the reason there is none."""
+    """The article in ``page``, or the reason there is none.
+
+    ``body_format`` is "text" (plain text, paragraphs a line each), "markdown" or "html"
+    (see ``workers.body``); every check reads the plain text whatever the format.
+    """
+    if body_format not in BODY_FORMATS:
+        raise ValueError(f"body format {body_format!r} is none of {', '.join(BODY_FORMATS)}")
     skip = check_page(page, html_types=html_types, max_bytes=max_bytes)
     if skip:
         return skip
@@ -77,18 +107,34 @@ def extract(
         with_metadata=True,
         include_comments=False,
         include_tables=True,
+        include_formatting=body_format != "text",
     )
     document = extracted.as_dict() if isinstance(extracted, Document) else extracted or {}
-    if not (document.get("text") or "").strip():
+    if body_format != "text":
+        document["text"] = plain_text(extracted)
+    text = main_text(document, metadata.body, min_words)
+    if not text.strip():
         return _skip(page, Reason.EMPTY, "no main text found")
-    body = document["text"]
-    words = len(_WORD.findall(body))
+    words = count_words(text)
     if words < min_words:
         return _skip(page, Reason.NOT_ARTICLE, f"{words} words of main text < {min_words}")
-    not_article = judge(signals, body, free=metadata.free)
+    paywalled = _paywalled(metadata, text)
+    not_article = judge(signals, text, free=False if paywalled else metadata.free)
     if not_article:
         return _skip(page, Reason.NOT_ARTICLE, not_article)
-    return _article(page, document, body, declared_language, metadata)
+    article = _article(page, document, text, declared_language, metadata)
+    body = without_repeats(text, article.title, article.authors)
+    if body_format != "text" and text is document["text"]:
+        body = render(extracted, text, body_format, article.title)
+    return article.replace(body=body, paywalled=paywalled)
+
+
+def _paywalled(metadata: PageMetadata, text: str) -> bool | None:
+    """True when the page declares the article not free or its text visibly stops short;
+    False when it declares it free; None when it says nothing either way."""
+    if metadata.free is False or looks_cut(text):
+        return True
+    return False if metadata.free else None
 
 
 def _article(
@@ -111,18 +157,13 @@ def _article(
             or metadata.meta_keywords
             or _as_list(document.get("tags"))
         ),
-        authors=(
-            metadata.persons
-            or _as_list(document.get("author"), separator=";")
-            or _as_list(hints.get("authors"))
-            or metadata.organisations
-        ),
+        authors=_authors(page, document, metadata),
         published_at=metadata.published_at or hints.get("published_at") or document.get("date"),
         updated_at=metadata.modified_at,
-        language=metadata.language
-        or document.get("language")
-        or declared_language
-        or hints.get("language"),
+        language=article_language(
+            [metadata.language, declared_language, document.get("language"), hints.get("language")],
+            body,
+        ),
         description=metadata.description or document.get("description") or hints.get("summary"),
         image=metadata.image or document.get("image"),
         site_name=metadata.site_name or document.get("sitename"),
@@ -130,6 +171,28 @@ def _article(
         fetched_at=page.fetched_at,
         source=page.source,
     )
+
+
+def _authors(page: FetchedPage, document: dict[str, Any], metadata: PageMetadata) -> list[str]:
+    """The people who wrote the article; the publisher only when no person is named.
+
+    In order: the declared persons, trafilatura's author, the visible byline, the listing's
+    hint. A name in any of them that is the publisher's own (``bylines.is_publisher``) is set
+    aside and used, with the declared organisations, only when nothing else is left.
+    """
+    publishers = [name for name in (metadata.site_name, *metadata.organisations) if name]
+    set_aside: list[str] = []
+    for names in (
+        metadata.persons,
+        _as_list(document.get("author"), separator=";"),
+        metadata.bylines,
+        _as_list(page.hints.get("authors")),
+    ):
+        people = [name for name in names if not is_publisher(name, publishers, page.final_url)]
+        if people:
+            return people
+        set_aside += names
+    return metadata.organisations or set_aside[:1]
 
 
 def _as_list(value: Any, separator: str = ",") -> list[str]:

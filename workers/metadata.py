@@ -31,6 +31,7 @@ from typing import Any
 import extruct
 from lxml.html import HtmlElement
 
+from workers.bylines import visible_bylines
 from workers.visible_tags import visible_tags
 
 # schema.org types of a news or blog article (the types of CreativeWork that are one article).
@@ -46,6 +47,8 @@ PERSON_TYPES = frozenset({"Person"})
 _SYNTAXES = ["json-ld", "microdata", "opengraph", "dublincore"]
 _SEPARATED = re.compile(r"[,;|]")
 _SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/", "schema:")
+# How a kicker ends before the headline proper: "Kicker: Headline", "Kicker - Headline".
+_KICKER_END = re.compile(r"\S(?::|\s[-–—|/])\s*$")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class PageMetadata:
     heading: str | None = None  # the visible <h1>, when the headline contains it (see _heading)
     persons: list[str] = field(default_factory=list)  # authors that are people
     organisations: list[str] = field(default_factory=list)  # authors that are not
+    bylines: list[str] = field(default_factory=list)  # the visible byline (see ``bylines``)
     published_at: str | None = None  # ISO 8601 as declared, with offset when given
     modified_at: str | None = None
     keywords: list[str] = field(default_factory=list)  # JSON-LD keywords, article:tag
@@ -90,9 +94,10 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
     headline = _text(article.get("headline")) or _first(og, "og:title") or _first(dc, "title")
     return PageMetadata(
         headline=headline,
-        heading=_heading(tree, headline),
+        heading=_heading(tree, headline) or _without_kicker(headline, og.get("og:title", [])),
         persons=persons or dc.get("creator", []),
         organisations=organisations,
+        bylines=visible_bylines(tree),
         published_at=_first_date(
             article.get("datePublished"),
             article.get("dateCreated"),
@@ -110,7 +115,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         image=_image(article.get("image")) or _first(og, "og:image"),
         site_name=_first(og, "og:site_name") or _name(publisher),
         language=_text(article.get("inLanguage")) or _first(og, "og:locale"),
-        free=_boolean(article.get("isAccessibleForFree")),
+        free=_free(article),
         body=_text(article.get("articleBody")),
     )
 
@@ -212,6 +217,31 @@ def _heading(tree: HtmlElement, headline: str | None) -> str | None:
     return None
 
 
+def _without_kicker(headline: str | None, others: list[str]) -> str | None:
+    """Another declared title that is ``headline`` without a kicker ("Kicker: " or "Kicker - ").
+
+    Many sites lead their headline with a section label or a catchword for search engines
+    ("Minderheit in Syrien - Drusen fordern ...") and give the bare headline to social
+    previews; where one title is exactly the other with such a prefix cut off, the bare one is
+    the headline itself.
+    """
+    if not headline:
+        return None
+    folded = _fold(headline)
+    for other in others:
+        bare = _fold(other)
+        if len(bare.split()) < 3 or bare == folded or not folded.endswith(bare):
+            continue
+        if _KICKER_END.search(folded[: -len(bare)]):
+            return " ".join(html.unescape(other).split())
+    return None
+
+
+def _fold(text: str) -> str:
+    """Text compared as a reader would: entities decoded, spaces collapsed, case folded."""
+    return " ".join(html.unescape(text).replace("\u00ad", "").split()).casefold()
+
+
 def _keywords(values: list[str]) -> list[str]:
     """Declared keywords, unless they are one run-together string.
 
@@ -289,6 +319,17 @@ def _image(value: Any) -> str | None:
     if isinstance(value, dict):
         return _image(value.get("url") or value.get("contentUrl"))
     return value if isinstance(value, str) and value.strip() else None
+
+
+def _free(article: dict[str, Any]) -> bool | None:
+    """``isAccessibleForFree`` of the article, false too when a part of it is declared not free
+    (Google's paywall markup: ``hasPart`` with ``isAccessibleForFree`` false and a
+    ``cssSelector`` naming the paywalled element)."""
+    parts = article.get("hasPart")
+    for part in parts if isinstance(parts, list) else [parts]:
+        if isinstance(part, dict) and _boolean(part.get("isAccessibleForFree")) is False:
+            return False
+    return _boolean(article.get("isAccessibleForFree"))
 
 
 def _boolean(value: Any) -> bool | None:

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from lxml.html import HtmlElement
 
 from spiders.discovery import classify_url
+from workers.body import count_words
 
 # schema.org types of one article (CreativeWork kin). Unlike ``metadata.ARTICLE_TYPES``,
 # VideoObject is not one here: a page whose main thing is a video is a video page.
@@ -125,9 +126,9 @@ def judge(signals: PageSignals, body: str, *, free: bool | None = None) -> str |
     not free, with under ``TEASER_WORDS`` words of text) and a video page (og:type video.*,
     as short) are no articles whatever else the page says.
     """
-    words = len(_WORD.findall(body))
+    words = count_words(body)
     if free is False and words < TEASER_WORDS:
-        return f"paywall teaser: isAccessibleForFree false, {words} words of main text"
+        return f"paywall teaser: not free (declared, or the text is cut), {words} words"
     if signals.og_type.startswith("video") and words < TEASER_WORDS:
         return f"video page: og:type {signals.og_type}, {words} words of main text"
     found = _evidence(signals, body)
@@ -145,7 +146,7 @@ def judge(signals: PageSignals, body: str, *, free: bool | None = None) -> str |
 
 def _evidence(signals: PageSignals, body: str) -> dict[str, tuple[int, str]]:
     """The ``WEIGHTS`` entries that apply: name -> (times counted, how the reason shows it)."""
-    lengths = [len(_WORD.findall(line)) for line in body.splitlines() if line.strip()]
+    lengths = [count_words(line) for line in body.splitlines() if line.strip()]
     prose = sum(length for length in lengths if length > SHORT_LINE_WORDS)
     short = sum(length <= SHORT_LINE_WORDS for length in lengths) / len(lengths) if lengths else 1
     declared_article = signals.types & ARTICLE_TYPES

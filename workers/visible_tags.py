@@ -20,7 +20,7 @@ _TAG_MARK = re.compile(
 _TAG_PATH = re.compile(
     r"/(?:tags?|topics?|subjects?|keywords?|thema|themen|schlagw\w*|stichw\w*)/", re.IGNORECASE
 )
-_NOT_TAGS = re.compile(r"breadcrumb|navigation|menu", re.IGNORECASE)
+_NOT_TAGS = re.compile(r"breadcrumb|navigation|menu|(?<![a-z])aside(?![a-z])", re.IGNORECASE)
 # A tag is a few words; a group is a tag list when its links are most of its text.
 _TAG_WORDS = 6
 _TAG_CHARS = 60
@@ -34,10 +34,11 @@ def visible_tags(tree: HtmlElement) -> list[str]:
     ``/tag/``, ``/topics/``, ``/thema/``, ``/schlagwort/``...), or when it or a near ancestor is
     marked as one in its class, id or ``data-*`` values ("taglist", "topic-tags", "Tags Box").
     Its group is its highest near ancestor (up to four levels) whose text is still mostly link
-    text, so that a tag linked from running text is no tag. Links in ``<nav>``, in a breadcrumb
-    or menu, or in a ``<header>``/``<footer>`` outside the article are site navigation. Of the
-    groups, the one in the article that holds the ``<h1>`` wins, then one in ``<main>``, then a
-    marked one, then the largest.
+    text, so that a tag linked from running text is no tag. Links in ``<nav>`` (but a ``<nav>``
+    in the article marked as its tag list), in a breadcrumb, menu or element classed "aside"
+    (where sites show their trending topics), or in a ``<header>``/``<footer>`` outside the
+    article are site navigation. Of the groups, the one in the article that holds the ``<h1>``
+    wins, then one in ``<main>``, then a marked one, then the largest.
     """
     groups: dict[HtmlElement, list[str]] = {}
     for link in tree.xpath("//a[@href]"):
@@ -73,8 +74,10 @@ def _marked_as_tags(element: HtmlElement) -> bool:
 def _in_navigation(link: HtmlElement) -> bool:
     ancestors = list(link.iterancestors())
     in_article = any(element.tag == "article" for element in ancestors)
+    # A <nav> inside the article that is marked as its tag list is that list, not the site's.
+    own_tags = in_article and any(map(_marked_as_tags, ancestors[:5]))
     for element in ancestors:
-        if element.tag == "nav" or element.get("role") == "navigation":
+        if (element.tag == "nav" or element.get("role") == "navigation") and not own_tags:
             return True
         if element.tag in {"header", "footer"} and not in_article:
             return True

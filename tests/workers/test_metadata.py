@@ -142,3 +142,54 @@ def test_declared_keywords_come_before_visible_tags() -> None:
     body = '<article><h1>Storm</h1><div class="tags"><a href="/t/1">Wind</a></div></article>'
     assert read(head=head, body=body).meta_keywords == ["storm, coast"]
     assert read(body=body).meta_keywords == ["Wind"]
+
+
+def test_the_social_title_without_the_kicker_is_the_headline() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Neue Leipziger Schule: Judy Lybke, ganz eigenartig"}
+    bare = '<meta property="og:title" content="Judy Lybke, ganz eigenartig">'
+    dash = {"@type": "NewsArticle", "headline": "Minderheit in Syrien - Drusen fordern Teilhabe"}
+    og_dash = '<meta property="og:title" content="Drusen fordern Teilhabe">'
+    assert read(head=bare, ld=ld).heading == "Judy Lybke, ganz eigenartig"
+    assert read(head=og_dash, ld=dash).heading == "Drusen fordern Teilhabe"
+    # Not a kicker: the shorter title is cut inside a word, or is another title.
+    cut = '<meta property="og:title" content="Lybke, ganz eigenartig">'
+    other = '<meta property="og:title" content="Ein ganz anderer Titel">'
+    assert read(head=cut, ld={**ld, "headline": "Judy-Lybke, ganz eigenartig"}).heading is None
+    assert read(head=other, ld=ld).heading is None
+
+
+def test_a_part_declared_not_free_makes_the_article_not_free() -> None:
+    ld = {
+        "@type": "NewsArticle",
+        "isAccessibleForFree": True,
+        "hasPart": {
+            "@type": "WebPageElement",
+            "isAccessibleForFree": False,
+            "cssSelector": ".paywall",
+        },
+    }
+    assert read(ld=ld).free is False
+    assert read(ld={"@type": "NewsArticle", "isAccessibleForFree": True}).free is True
+    assert read(ld={"@type": "NewsArticle"}).free is None
+
+
+def test_trending_topics_in_an_aside_are_no_tags_of_the_article() -> None:
+    body = """<main><article><h1>Genf</h1><p>Text of the story.</p></article>
+      <div class="aside-slot"><div class="topics"><a href="/thema/putin">Wladimir Putin</a>
+        <a href="/thema/ukraine">Ukraine</a><a href="/thema/trump">Donald Trump</a></div></div>
+      </main>"""
+    assert read(body=body).meta_keywords == []
+
+
+def test_a_nav_inside_the_article_marked_as_its_tags_is_its_tag_list() -> None:
+    body = """<nav class="site"><a href="/t/news">News</a><a href="/t/sport">Sport</a></nav>
+      <article><h1>Film</h1><p>Text of the story.</p>
+      <div class="article-tags"><nav class="o-nav"><ul>
+        <li><a href="/t/american-crime-film/">american crime film</a></li></ul></nav></div>
+      </article>"""
+    assert read(body=body).meta_keywords == ["american crime film"]
+
+
+def test_the_visible_byline_is_read_with_the_metadata() -> None:
+    body = '<article><h1>Storm</h1><p class="byline">By Jane Doe</p></article>'
+    assert read(body=body).bylines == ["Jane Doe"]

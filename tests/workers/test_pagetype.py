@@ -105,7 +105,7 @@ def test_a_paywall_teaser_is_not_an_article_even_when_declared_one() -> None:
     signals = PageSignals(types=frozenset({"NewsArticle"}), og_type="article", url_kind="article")
     teaser = "The council voted on the plan late on Tuesday. " * 10  # 90 words
     reason = judge(signals, teaser, free=False)
-    assert reason == "paywall teaser: isAccessibleForFree false, 90 words of main text"
+    assert reason == "paywall teaser: not free (declared, or the text is cut), 90 words"
     assert judge(signals, teaser, free=True) is None
     assert judge(signals, PROSE, free=False) is None  # the body is there: the page is readable
 

@@ -1,0 +1,97 @@
+"""Visible bylines and publisher names among authors: small snippets shaped like real pages."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+
+from tests.workers.test_extract import REPORT, WORK, fetched
+from workers.bylines import is_publisher, visible_bylines
+from workers.records import Article
+from workers.tasks import article_from_page
+
+
+def bylines(html: str) -> list[str]:
+    return visible_bylines(lxml.html.fromstring(html))
+
+
+def test_a_link_marked_rel_author_names_the_writer() -> None:
+    html = """<html><body><article><h1>Ich wollte, dass sie mich mögen</h1>
+      <div class="article-headers-shared-author__details">
+        <a rel="author" href="/168-krautreporter">Shany Littman</a></div>
+      <p>Text.</p></article></body></html>"""
+    assert bylines(html) == ["Shany Littman"]
+
+
+def test_the_written_by_label_of_seo_plugins_names_the_writer() -> None:
+    html = """<html><head>
+      <meta name="twitter:label1" content="Written by">
+      <meta name="twitter:data1" content="Dieter Kuckelkorn">
+      <meta name="twitter:label2" content="Est. reading time">
+      <meta name="twitter:data2" content="3 Minuten">
+      </head><body><h1>Dax legt zu</h1></body></html>"""
+    assert bylines(html) == ["Dieter Kuckelkorn"]
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ('<span class="article__author">Von Seb Dumitru, Lille</span>', ["Seb Dumitru, Lille"]),
+        ('<p class="byline">Par Jean Dupont</p>', ["Jean Dupont"]),
+        ('<div class="c-byline">By <a href="/p/jane">Jane Doe</a> and '
+         '<a href="/p/john">John Roe</a></div>', ["Jane Doe", "John Roe"]),
+        ('<p class="author">von <a href="mailto:d.straub@mdr.de">David Straub, MDR</a></p>',
+         ["David Straub, MDR"]),
+        ('<div class="autor">Por María López</div>', ["María López"]),
+    ],
+)  # fmt: skip
+def test_a_byline_element_by_the_headline_gives_the_names(byline: str, names: list[str]) -> None:
+    html = f"<html><body><article><h1>Headline</h1>{byline}<p>Text.</p></article></body></html>"
+    assert bylines(html) == names
+
+
+def test_the_innermost_byline_element_is_read_not_its_wrapper() -> None:
+    html = """<html><body><article><h1>Headline</h1>
+      <div class="authorWrapper"><span class="author-name">Anna Sleegers</span>
+        <span class="date">28.04.2023</span></div></article></body></html>"""
+    assert bylines(html) == ["Anna Sleegers"]
+
+
+def test_author_boxes_outside_the_article_are_not_its_byline() -> None:
+    html = """<html><body><aside><div class="author">Popular columnist</div></aside>
+      <article><h1>Headline</h1><p>Text without a byline.</p></article></body></html>"""
+    assert bylines(html) == []
+
+
+def test_a_lone_introducing_word_is_no_name() -> None:
+    html = '<html><body><article><h1>H</h1><span class="author">von</span></article></body></html>'
+    assert bylines(html) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "publishers", "url", "expected"),
+    [
+        ("n-tv NACHRICHTEN", ["n-tv.de"], "https://www.n-tv.de/politik/a.html", True),
+        ("Deutsche Welle (www.dw.com)", ["DW.COM"], "https://www.dw.com/de/a", True),
+        ("mdr.de", ["MDR"], "https://www.mdr.de/nachrichten/a.html", True),
+        ("Krautreporter ", ["Krautreporter"], "https://krautreporter.de/a", True),
+        ("Shany Littman", ["Krautreporter"], "https://krautreporter.de/a", False),
+        ("Roman Goncharenko", ["DW.COM"], "https://www.dw.com/de/a", False),
+    ],
+)
+def test_a_name_that_is_the_publishers_is_told_from_a_person(
+    name: str, publishers: list[str], url: str, expected: bool
+) -> None:
+    assert is_publisher(name, publishers, url) is expected
+
+
+def test_the_byline_names_the_person_where_json_ld_names_the_publisher() -> None:
+    ld = '{"@type": "NewsArticle", "author": {"@type": "Person", "name": "Example Times"}}'
+    html = (f'<html><head><meta property="og:site_name" content="Example Times">'
+            f'<script type="application/ld+json">{ld}</script></head><body><article>'
+            f'<h1>Council approves the plan</h1><p class="byline">By Jane Doe</p>{REPORT}'
+            "</article></body></html>").encode()  # fmt: skip
+    article = article_from_page(fetched(html), WORK)
+    assert isinstance(article, Article)
+    assert article.authors == ["Jane Doe"]
+    assert "By Jane Doe" not in article.body  # the byline line is not part of the text
