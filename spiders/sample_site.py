@@ -15,6 +15,12 @@ for (all of it built with lxml from the fixtures' expected values):
   (``.xml.gz``, served as a gzip file) and a nested index naming a sitemap of the service pages;
 - an RSS 2.0 feed (``/feed.xml``), an RSS 1.0 feed (``/feed.rdf``) and an Atom feed (``/atom.xml``).
 
+Every article (copy 0) is also served, under URLs that no listing names, as the same story
+reaches crawlers elsewhere: with tracking parameters added (``tracking_url``), as an AMP page
+under ``/amp`` (``amp_url``), and as a syndicated copy under ``/wire`` with another headline
+and an extra paragraph (``syndicated_url``, which can name another host name of the site,
+such as ``localhost``).
+
 With ``copies=n`` every article is served n times, copy k (k >= 1) under the prefix ``/c{k}``;
 listings, feeds and sitemaps name every copy. For tests of re-crawling, ``change_page`` changes
 a page (new text, validators and lastmod) and ``throttle_once`` answers a path's next request
@@ -48,6 +54,7 @@ from spiders.sample_site_html import (
     SitePages,
     insert_paragraph,
     logo_png,
+    retitle,
 )
 from spiders.sample_site_listings import Listing, listing_for
 from spiders.sample_site_server import SiteDocument, SiteHandler, SiteServer, Throttle
@@ -63,6 +70,14 @@ DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "tests" / "fixtures
 _SITE_PATHS = {"/", "/robots.txt", LOGO_PATH, *SITEMAP_PATHS.values(), *FEED_PATHS.values()}
 _SITE_PATHS |= {*SERVICE_PAGES, *FORM_PAGES}
 _CHANGE_TEXT = "Update: this story was changed after publication to add new information."
+# What the variants of an article add: the parameters of a newsletter link, and the paragraph
+# and headline prefix of a wire copy.
+TRACKING_QUERY = "utm_source=newsletter&utm_medium=email&utm_campaign=morning&fbclid=IwAR2xYz"
+_WIRE_TEXT = (
+    "This story was distributed by the newsdesk wire service and republished by a partner "
+    "site, which added this note about where it first appeared."
+)
+_WIRE_HEADLINE = "Wire report: "
 
 
 @dataclass(frozen=True)
@@ -143,6 +158,11 @@ class SampleSite:
         }
         if not self._html.keys().isdisjoint(self._pages):
             raise ValueError("an article of the sample site has the URL path of a listing page")
+        self._variants = {
+            path: page
+            for case, page in originals
+            for path, page in self._variant_documents(case, page).items()
+        }
         self._logo = SiteDocument(logo_png(), "image/png", SERVICE_PAGES_UPDATED)
         self._server: SiteServer | None = None
         self._thread: threading.Thread | None = None
@@ -222,6 +242,41 @@ class SampleSite:
             if self._server is not None:
                 self._server.documents = self._documents()
 
+    def _variant_documents(self, case: SampleCase, page: SiteDocument) -> dict[str, SiteDocument]:
+        """The tracking-parameter, AMP and wire copies of one article, by request path."""
+        separator = "&" if "?" in case.path else "?"
+        title = case.expected.get("title") or ""
+        headline = _WIRE_HEADLINE + "".join(c for c in title if c not in "\"'&<>\\")
+        wire = insert_paragraph(retitle(page.body, title, headline), _WIRE_TEXT,
+                                case.expected.get("body", ""))  # fmt: skip
+        return {
+            case.path + separator + TRACKING_QUERY: page,
+            "/amp" + case.path: page,
+            "/wire" + case.path: SiteDocument(
+                wire, "text/html", page.last_modified, gzip.compress(wire, mtime=0)
+            ),
+        }
+
+    def tracking_url(self, case: SampleCase) -> str:
+        """The URL of the article with a newsletter's tracking parameters added."""
+        separator = "&" if "?" in case.path else "?"
+        return self.base_url + case.path + separator + TRACKING_QUERY
+
+    def amp_url(self, case: SampleCase) -> str:
+        """The URL of the article's AMP page: its path under ``/amp``."""
+        return f"{self.base_url}/amp{case.path}"
+
+    def syndicated_url(self, case: SampleCase, host: str | None = None) -> str:
+        """The URL of a syndicated copy: headline changed, a paragraph added, under ``/wire``.
+
+        ``host`` is another name of the site's address (``localhost`` for 127.0.0.1), so that
+        the copy is on another site as far as URLs tell.
+        """
+        base = self.base_url
+        if host is not None:
+            base = f"http://{host}:{urlsplit(base).port}"
+        return f"{base}/wire{case.path}"
+
     def _record_request(self, path: str) -> Throttle | None:
         # One handler thread per connection: without the lock, two increments could become one.
         moment = time.monotonic()
@@ -284,6 +339,7 @@ class SampleSite:
             f"Sitemap: {base}{SITEMAP_PATHS['index']}\n"
         )
         return {
+            **self._variants,
             **self._pages,
             **self._html,
             LOGO_PATH: self._logo,

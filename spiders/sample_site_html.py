@@ -9,6 +9,7 @@ publisher would: a new paragraph in its main text.
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 import unicodedata
@@ -335,3 +336,15 @@ def _words(text: str) -> str:
 def _display_date(moment: datetime) -> str:
     """A time as readers see it, in the publisher's zone: 2025-06-05 12:36."""
     return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def retitle(page: bytes, old_title: str, new_title: str) -> bytes:
+    """The page with its headline ``old_title`` replaced by ``new_title`` wherever it appears,
+    raw or escaped: ``<title>``, ``<h1>``, ``og:title``, JSON-LD. ``new_title`` must need no
+    escaping in HTML or JSON (no quotes, ``&``, ``<``, ``>`` or backslashes)."""
+    if any(char in new_title for char in "\"'&<>\\"):
+        raise ValueError(f"a headline that would need escaping: {new_title!r}")
+    encoding, decoded = html_to_unicode(None, page)
+    for old in dict.fromkeys([old_title, html.escape(old_title), html.escape(old_title, False)]):
+        decoded = decoded.replace(old, new_title)
+    return decoded.encode(encoding, errors="xmlcharrefreplace")

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so migrations can refer to them on SQLite and PostgreSQL alike.
@@ -18,6 +29,16 @@ NAMING = {
     "uq": "uq_%(table_name)s_%(column_0_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# The full-text search index of migration 0007 is the database's own, not a model: an FTS5
+# table with its shadow tables and triggers on SQLite, an expression index on PostgreSQL.
+SEARCH_INDEX_PREFIXES = ("articles_fts", "ix_articles_fts")
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """False for the search index's tables and index: what schema comparisons leave out."""
+    return not (name or "").startswith(SEARCH_INDEX_PREFIXES)
 
 
 class Base(DeclarativeBase):
@@ -54,6 +75,10 @@ class StoredArticle(Base):
     story_id: Mapped[str | None] = mapped_column(String(64), index=True)
     fetched_at: Mapped[str | None] = mapped_column(String(40))
     source: Mapped[str | None] = mapped_column(String(255), index=True)
+    # The UTC instants of the two dates (a bare date: its midnight in UTC), for sorting.
+    published_at_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at_utc: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notes: Mapped[list[str]] = mapped_column(JSON, server_default=text("'[]'"))
     first_stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -138,3 +163,24 @@ class ArticleRevision(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     article: Mapped[dict[str, Any]] = mapped_column(JSON)
     stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StoryFingerprint(Base):
+    """An article's MinHash signature and the story it belongs to: the near-duplicate index."""
+
+    __tablename__ = "story_fingerprints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    story_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StoryBand(Base):
+    """One LSH band key of an article's signature: articles sharing a key are candidates."""
+
+    __tablename__ = "story_bands"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    band: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(2048), index=True)

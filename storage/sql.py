@@ -22,6 +22,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from storage.models import ArticleRevision, PageFailure, StoredArticle
 from storage.pages import PageStateTables
 from storage.sources import NEW, UNCHANGED, UPDATED, SourceTables
+from storage.stories import StoryLink, link_story, lock_story_keys
+from workers.dedupe import DedupeRules, Fingerprint
 from workers.errors import ConfigurationError, StorageUnavailable
 from workers.records import Article, Reason, Skip
 
@@ -30,8 +32,19 @@ __all__ = ["NEW", "UNCHANGED", "UPDATED", "Database", "make_engine", "safe_url"]
 _ARTICLE_FIELDS = [
     "url", "fetched_url", "title", "body", "tags", "authors", "categories", "published_at",
     "updated_at", "language", "description", "image", "site_name", "paywalled", "word_count",
-    "reading_time", "content_hash", "duplicate_of", "story_id", "fetched_at", "source",
+    "reading_time", "content_hash", "duplicate_of", "story_id", "fetched_at", "source", "notes",
 ]  # fmt: skip
+
+
+def _utc_instant(value: str | None) -> datetime | None:
+    """The UTC instant of an ISO 8601 date as ``normalise`` leaves it; a bare date's midnight."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def database_url(url: str) -> str:
@@ -146,34 +159,36 @@ class Database(SourceTables, PageStateTables):
         *,
         page_url: str | None = None,
         validators: dict[str, Any] | None = None,
+        fingerprint: Fingerprint | None = None,
+        similarity_threshold: float = DedupeRules.threshold,
     ) -> str:
         """Insert or update ``article`` by its canonical URL; return NEW, UPDATED or UNCHANGED.
 
         An update happens only when the content hash differs, and then the new version is
-        kept as a new revision. Any recorded skip of the page is removed, since the page is
-        now an article, and the page's crawl state (``validators``) is saved.
+        kept as a new revision. In the same transaction the article joins its story
+        (``storage.stories``): the story of the first stored article with the same content
+        hash, or with a ``fingerprint`` at least ``similarity_threshold`` similar; else a
+        story of its own. Any recorded skip of the page is removed, since the page is now an
+        article, and the page's crawl state (``validators``) is saved.
         """
         now = datetime.now(UTC)
-        values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
         with self.engine.begin() as connection:
-            inserted = connection.execute(
-                self._insert(StoredArticle)
-                .values(**values, first_stored_at=now, last_stored_at=now)
-                .on_conflict_do_nothing(index_elements=["url"])
-                .returning(StoredArticle.id)
-            ).first()
-            outcome = NEW
-            if inserted is None:
-                changed = connection.execute(
-                    update(StoredArticle)
-                    .where(StoredArticle.url == article.url)
-                    .where(StoredArticle.content_hash != article.content_hash)
-                    .values(**values, last_stored_at=now)
-                    .returning(StoredArticle.id)
-                ).first()
-                outcome = UPDATED if changed else UNCHANGED
-            if outcome != UNCHANGED:
-                self._add_revision(connection, article, now)
+            lock_story_keys(connection, article, fingerprint)
+            outcome, story = self._write_article(connection, article, now)
+            # An unchanged article keeps its story and its index entry; a row stored before
+            # stories existed gets them now.
+            if outcome != UNCHANGED or story is None:
+                link = link_story(
+                    connection,
+                    article,
+                    fingerprint,
+                    similarity_threshold,
+                    story=story,
+                    indexed=outcome != NEW,
+                )
+                if outcome != UNCHANGED:
+                    linked = article.replace(story_id=link.story_id, duplicate_of=link.duplicate_of)
+                    self._add_revision(connection, linked, now)
             urls = {article.url, article.fetched_url, page_url or article.url}
             connection.execute(delete(PageFailure).where(PageFailure.url.in_(urls)))
             self.save_page_state(
@@ -185,14 +200,51 @@ class Database(SourceTables, PageStateTables):
             )
         return outcome
 
+    def _write_article(
+        self, connection: Connection, article: Article, now: datetime
+    ) -> tuple[str, StoryLink | None]:
+        """Insert the article's row, or update it when its content hash changed; return NEW,
+        UPDATED or UNCHANGED, and the story the row already had (None for none)."""
+        values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
+        values["published_at_utc"] = _utc_instant(article.published_at)
+        values["updated_at_utc"] = _utc_instant(article.updated_at)
+        # Stories are storage's to give (link_story); once given, one stays with the URL.
+        values.update(story_id=None, duplicate_of=None)
+        # On SQLite this insert comes first: it takes the write lock before any read.
+        inserted = connection.execute(
+            self._insert(StoredArticle)
+            .values(**values, first_stored_at=now, last_stored_at=now)
+            .on_conflict_do_nothing(index_elements=["url"])
+            .returning(StoredArticle.id)
+        ).first()
+        if inserted is not None:
+            return NEW, None
+        # Nothing else writes the row meanwhile: its URL's lock (or SQLite's) is held.
+        row = connection.execute(
+            select(
+                StoredArticle.content_hash, StoredArticle.story_id, StoredArticle.duplicate_of
+            ).where(StoredArticle.url == article.url)
+        ).one()
+        story = StoryLink(row.story_id, row.duplicate_of) if row.story_id else None
+        if row.content_hash == article.content_hash:
+            return UNCHANGED, story
+        changes = {k: v for k, v in values.items() if k not in ("story_id", "duplicate_of")}
+        connection.execute(
+            update(StoredArticle)
+            .where(StoredArticle.url == article.url)
+            .values(**changes, last_stored_at=now)
+        )
+        return UPDATED, story
+
     def _add_revision(self, connection: Connection, article: Article, now: datetime) -> None:
-        latest = connection.execute(
-            select(func.max(ArticleRevision.revision)).where(ArticleRevision.url == article.url)
-        ).scalar()
+        """Keep ``article`` as its URL's next revision, numbered in the same statement."""
+        latest = select(func.coalesce(func.max(ArticleRevision.revision), 0)).where(
+            ArticleRevision.url == article.url
+        )
         connection.execute(
             self._insert(ArticleRevision).values(
                 url=article.url,
-                revision=(latest or 0) + 1,
+                revision=latest.scalar_subquery() + 1,
                 content_hash=article.content_hash,
                 article=article.to_dict(),
                 stored_at=now,
@@ -239,10 +291,13 @@ class Database(SourceTables, PageStateTables):
             if skip.reason in _REMEMBERED:
                 self.save_page_state(skip.url, str(skip.reason), validators, connection=connection)
 
-    def articles(self) -> Iterator[Article]:
-        """Every stored article, oldest first."""
+    def articles(self, *, unique: bool = False) -> Iterator[Article]:
+        """Every stored article, oldest first; with ``unique``, one per story: its first copy."""
+        query = select(StoredArticle.__table__).order_by(StoredArticle.id)
+        if unique:
+            query = query.where(StoredArticle.duplicate_of.is_(None))
         with self.engine.connect() as connection:
-            rows = connection.execute(select(StoredArticle.__table__).order_by(StoredArticle.id))
+            rows = connection.execute(query)
             for row in rows.mappings():
                 yield Article.from_dict(dict(row))
 

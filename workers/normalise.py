@@ -1,25 +1,31 @@
 """Make an extracted article clean and comparable: text, lists, dates, canonical URL, hash.
 
 ``normalise(article)`` is a pure function: the same article in gives the same article out,
-whichever worker runs it and however often.
+whichever worker runs it and however often. A field that cannot be trusted (a date before
+1990 or in the future) is set to None and the reason is added to the article's ``notes``.
+The canonical URL rules are in ``workers.canonical``; docs/normalise.md describes them all.
 """
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import html
+import math
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import courlan
-
+from workers.canonical import UrlRules, canonical_url, normalise_url
 from workers.records import Article
+
+__all__ = ["UrlRules", "canonical_url", "normalise", "normalise_url"]
 
 # Control characters (but newline and tab), zero-width characters and soft hyphens.
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u00ad\u200b-\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"[^\S\n]+")
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _BYLINE = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+", re.IGNORECASE)
 # Between a headline and a site name: "|", "-", "–", "—", "·", "•", "»", "::" set off by spaces.
@@ -48,30 +54,62 @@ _MACHINE_TAG = re.compile(r"^[\w ]{1,30}:\s|^[\d\W]+$|^[0-9a-f]{8}-[0-9a-f]{4}-"
 EARLIEST_YEAR = 1990
 # A publication date this far ahead of the clock is a mistake, not a time zone.
 FUTURE_MARGIN = timedelta(days=1)
+# Reading speed for ``reading_time``: a common figure for adults reading news on a screen.
+WORDS_PER_MINUTE = 230
+# Fewest words from which the language of a body is guessed when the page does not say it.
+_LANGUAGE_MIN_WORDS = 20
+_LANGUAGE_TAG = re.compile(r"^([a-z]{2,3})(?:[-_].*)?$")
 
 
-def normalise(article: Article, *, now: datetime | None = None) -> Article:
-    """The article with clean text fields, lists, ISO 8601 dates, canonical URL and hash."""
-    body = clean_body(article.body)
+def normalise(
+    article: Article,
+    *,
+    now: datetime | None = None,
+    url_rules: UrlRules | None = None,
+    body_format: str = "text",
+) -> Article:
+    """The article with clean text fields, lists, ISO 8601 dates, canonical URL and the
+    derived fields: word count, reading time, content hash and (when missing) language.
+
+    ``body_format`` is the body's form (``EXTRACT_BODY_FORMAT``): an HTML body keeps its
+    markup and entities, and the derived fields are computed from its text alone.
+    """
+    body = clean_html_body(article.body) if body_format == "html" else clean_body(article.body)
+    text = body_text(body, body_format)
+    notes = list(article.notes)
+    published_at, note = check_date(article.published_at, now=now)
+    notes += [f"published_at: {note}"] if note else []
+    updated_at, note = check_date(article.updated_at, now=now)
+    notes += [f"updated_at: {note}"] if note else []
+    words = len(_WORD.findall(text))
     return article.replace(
-        url=canonical_url(article.url, article.fetched_url),
+        url=canonical_url(article.url, article.fetched_url, url_rules),
         title=clean_title(article.title, article.site_name, article.fetched_url),
         body=body,
         tags=clean_tags(article.tags),
         authors=clean_authors(article.authors),
         categories=clean_list(article.categories),
-        published_at=clean_date(article.published_at, now=now),
-        updated_at=clean_date(article.updated_at, now=now),
-        language=(article.language or "").lower()[:2] or None,
+        published_at=published_at,
+        updated_at=updated_at,
+        language=clean_language(article.language) or detect_language(text),
         description=clean_line(article.description),
         site_name=clean_line(article.site_name),
-        word_count=len(_WORD.findall(body)),
-        content_hash=content_hash(body),
+        word_count=words,
+        reading_time=math.ceil(words / WORDS_PER_MINUTE),
+        content_hash=content_hash(text),
+        notes=list(dict.fromkeys(notes)),
     )
 
 
 def clean_text(text: str) -> str:
-    """Unicode NFC without invisible characters, spaces collapsed; newlines are kept."""
+    """Unicode NFC without entities, invisible characters, runs of spaces; newlines are kept.
+
+    Entities are decoded until none is left, as some pages escape twice ("&amp;quot;").
+    """
+    for _ in range(3):
+        if not _ENTITY.search(text):
+            break
+        text = html.unescape(text)
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text)
     return _SPACES.sub(" ", text)
@@ -91,7 +129,7 @@ def clean_title(title: str | None, site_name: str | None, url: str = "") -> str 
     that names the site (its ``site_name`` or host) is dropped; so is a short trailing segment
     (at most four words, or a "by" line) after a headline of six words or more.
     """
-    line = clean_line(html.unescape(title) if title else title)  # some escape twice
+    line = clean_line(title)
     if not line:
         return None
     parts = _TITLE_SEPARATORS.split(line)  # segment, separator, segment, ...
@@ -125,6 +163,24 @@ def _is_trailer(segment: str, headline: list[str]) -> bool:
     return short and headline_words >= 6
 
 
+def clean_html_body(markup: str) -> str:
+    """An HTML body in Unicode NFC without invisible characters; markup and entities are kept
+    (decoding ``&lt;`` in HTML would make markup of text)."""
+    return unicodedata.normalize("NFC", _INVISIBLE.sub("", markup)).strip()
+
+
+def body_text(body: str, body_format: str = "text") -> str:
+    """The words of a body in any ``EXTRACT_BODY_FORMAT``, for counting, hashing and matching:
+    an HTML body's text content, one block a paragraph; text and Markdown as they are."""
+    if body_format != "html" or not body.strip():
+        return body
+    import lxml.html  # only HTML bodies need a parser here
+
+    fragments = lxml.html.fragments_fromstring(body)
+    blocks = [f.text_content() if hasattr(f, "text_content") else str(f) for f in fragments]
+    return clean_body("\n".join(blocks))
+
+
 def clean_body(text: str) -> str:
     """Clean text with one paragraph a line in, paragraphs separated by a blank line out."""
     paragraphs = (line.strip() for line in clean_text(text).split("\n"))
@@ -132,17 +188,22 @@ def clean_body(text: str) -> str:
 
 
 def clean_list(values: list[str]) -> list[str]:
-    """Split joined values, trim them and drop repeats that differ only in case, keeping order."""
-    seen: set[str] = set()
-    result: list[str] = []
+    """Split joined values, trim them and drop repeats, keeping order.
+
+    Values are matched without case (and NFKC-folded: full-width, ligatures); each is shown in
+    its display form, the first spelling with a capital letter if the first one seen has none
+    ("nato", "NATO" give "NATO").
+    """
+    shown: dict[str, str] = {}
     for value in values:
         for part in _LIST_SEPARATORS.split(clean_text(value)):
             part = part.strip().strip("#").strip()
-            key = part.casefold()
-            if part and key not in seen:
-                seen.add(key)
-                result.append(part)
-    return result
+            if not part:
+                continue
+            key = unicodedata.normalize("NFKC", part).casefold()
+            if key not in shown or (shown[key].islower() and not part.islower()):
+                shown[key] = part
+    return list(shown.values())
 
 
 def clean_tags(values: list[str]) -> list[str]:
@@ -191,50 +252,74 @@ def _is_name(text: str) -> bool:
 
 
 def clean_date(value: str | None, *, now: datetime | None = None) -> str | None:
-    """An ISO 8601 date or date-time kept as precise as given, or None when implausible.
+    """``value`` as ``check_date`` gives it, without the reason for a rejection."""
+    return check_date(value, now=now)[0]
 
-    A date-time keeps its offset; one without an offset is taken as UTC. A bare date stays a
-    bare date rather than inventing a time of day.
+
+def check_date(value: str | None, *, now: datetime | None = None) -> tuple[str | None, str]:
+    """An ISO 8601 date or date-time kept as precise as given, and "", or None and why not.
+
+    Read: ISO 8601 (``2024-05-03``, ``2024-05-03T15:47:42.5+0200``, ``Z``, a space for the
+    ``T``) and RFC 2822 as feeds and HTTP write it (``Fri, 03 May 2024 15:47:42 +0200``).
+    A date-time keeps the offset the page gave (storage adds its UTC instant); one without an
+    offset is taken as UTC. A bare date stays a bare date rather than invent a time of day.
+    Rejected: a date before 1990, or more than a day ahead of ``now``.
     """
-    if not value:
-        return None
+    if not value or not value.strip():
+        return None, ""
     text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    parsed, date_only = _parse_date(text)
+    if parsed is None:
+        return None, f"rejected {text[:40]!r}: not a date"
     now = now or datetime.now(UTC)
-    date_only = len(text) == 10
+    if parsed.year < EARLIEST_YEAR:
+        return None, f"rejected {text[:40]!r}: before {EARLIEST_YEAR}"
+    if parsed > now + FUTURE_MARGIN:
+        return None, f"rejected {text[:40]!r}: in the future"
+    return (parsed.date().isoformat() if date_only else parsed.isoformat()), ""
+
+
+def _parse_date(text: str) -> tuple[datetime | None, bool]:
+    """The moment ``text`` names (UTC when it has no offset), and whether it is a bare date."""
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        date_only = len(text) in (8, 10) and ":" not in text
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None, False
+        date_only = False
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    if parsed.year < EARLIEST_YEAR or parsed > now + FUTURE_MARGIN:
+    return parsed, date_only
+
+
+def clean_language(value: str | None) -> str | None:
+    """The primary language subtag, lower case: "de-AT" and "DE_at" give "de"."""
+    match = _LANGUAGE_TAG.match((value or "").strip().lower())
+    return match.group(1) if match else None
+
+
+def detect_language(body: str) -> str | None:
+    """The body's language guessed by py3langid, for pages that do not declare one."""
+    if len(_WORD.findall(body)) < _LANGUAGE_MIN_WORDS:
         return None
-    return parsed.date().isoformat() if date_only else parsed.isoformat()
+    import py3langid  # loads its model on first use: only pages without a language pay
+
+    language, _score = py3langid.classify(body)
+    return str(language)
 
 
-def canonical_url(declared: str | None, fetched: str) -> str:
-    """The URL the article is known by: the page's own canonical URL when it can be trusted.
+def load_language_model() -> None:
+    """Load the model of ``detect_language`` now (~1 s), not on the first page that needs it.
 
-    A declared canonical URL (``<link rel=canonical>``, ``og:url``) is trusted only on the
-    registrable domain the page was fetched from, so one site cannot claim another's URLs.
-    Either way the URL is normalised: lower-case scheme and host, no default port, no
-    fragment, no tracking parameters, sorted query.
+    A worker's main process calls this before it forks its pool (``workers.celery``), so that
+    every pool process, and every one replacing a recycled one, starts with the model loaded.
     """
-    chosen = fetched
-    if declared and declared.startswith(("http://", "https://")):  # noqa: SIM102 - reads better
-        if not courlan.is_external(declared, fetched, ignore_suffix=False):
-            chosen = declared
-    return normalise_url(chosen)
+    import py3langid
 
-
-def normalise_url(url: str) -> str:
-    """``url`` in its normal form (see ``canonical_url``); an unparseable URL is returned as is."""
-    try:
-        normal = courlan.normalize_url(url)
-    except ValueError:
-        return url
-    parts = urlsplit(normal)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+    py3langid.classify("")
 
 
 def content_hash(body: str) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from storage.models import PageFailure, StoredArticle
 from storage.sql import NEW, UNCHANGED, UPDATED, Database, database_url
+from storage.stories import story_id_for
 from workers.errors import ConfigurationError, StorageUnavailable
 from workers.records import Article, Reason, Skip
 
@@ -43,6 +44,11 @@ def make_article(number: int = 1, **changes: object) -> Article:
     return article.replace(**changes)
 
 
+def in_own_story(article: Article) -> Article:
+    """``article`` as stored when it is the first copy of its story (storage.stories)."""
+    return article.replace(story_id=story_id_for(article.url), duplicate_of=None)
+
+
 def stored_row(database: Database, url: str) -> dict[str, Any]:
     """The raw articles row of ``url``, bookkeeping columns included."""
     with database.engine.connect() as connection:
@@ -69,7 +75,7 @@ def test_a_new_article_is_stored_with_every_field(database: Database) -> None:
 
     assert database.store(article) == NEW
 
-    assert list(database.articles()) == [article]
+    assert list(database.articles()) == [in_own_story(article)]
     assert database.count_articles() == 1
 
 
@@ -80,7 +86,7 @@ def test_the_same_article_again_is_unchanged_and_keeps_one_row(database: Databas
 
     assert database.store(article) == UNCHANGED
 
-    assert list(database.articles()) == [article]
+    assert list(database.articles()) == [in_own_story(article)]
     again = stored_row(database, article.url)
     assert again["id"] == first["id"]
     assert again["last_stored_at"] == first["last_stored_at"]
@@ -112,7 +118,7 @@ def test_a_changed_content_hash_updates_the_row_to_the_latest_fields(database: D
 
     assert database.store(changed) == UPDATED
 
-    assert list(database.articles()) == [changed]
+    assert list(database.articles()) == [in_own_story(changed)]
     assert database.count_articles() == 1
     latest = stored_row(database, article.url)
     assert latest["id"] == first["id"]
@@ -135,7 +141,7 @@ def test_articles_are_read_back_oldest_first(database: Database) -> None:
     for article in articles:
         database.store(article)
 
-    assert list(database.articles()) == articles
+    assert list(database.articles()) == [in_own_story(article) for article in articles]
     assert database.count_articles() == 3
 
 

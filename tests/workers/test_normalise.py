@@ -6,16 +6,23 @@ from datetime import UTC, datetime
 
 import pytest
 
+import settings
 from workers.normalise import (
+    UrlRules,
+    body_text,
     canonical_url,
+    check_date,
     clean_authors,
     clean_body,
     clean_date,
+    clean_language,
     clean_list,
     clean_tags,
     clean_title,
     content_hash,
+    detect_language,
     normalise,
+    normalise_url,
 )
 from workers.records import Article
 
@@ -38,7 +45,12 @@ def test_body_is_nfc() -> None:
         (["Putin, NATO, Ukraine"], ["Putin", "NATO", "Ukraine"]),
         (["Politik; Wirtschaft", "politik"], ["Politik", "Wirtschaft"]),
         (["#Klimawandel", " Klima "], ["Klimawandel", "Klima"]),
-        (["ung thư ruột non", "Ung thư ruột non"], ["ung thư ruột non"]),
+        (["ung thư ruột non", "Ung thư ruột non"], ["Ung thư ruột non"]),  # display form
+        (["nato", "NATO", "Nato"], ["NATO"]),
+        (["ＮＡＴＯ", "NATO"], ["ＮＡＴＯ"]),  # full-width matches, first capitalised form shown
+        (["Straße", "STRASSE"], ["Straße"]),  # case folding: ß is ss
+        (["Κλίμα", "κλίμα"], ["Κλίμα"]),
+        (["東京五輪", "東京五輪"], ["東京五輪"]),
         ([], []),
     ],
 )
@@ -93,6 +105,13 @@ def test_tags_lose_machine_tags(raw: list[str], expected: list[str]) -> None:
         ("2024-05-03T15:47:42Z", "2024-05-03T15:47:42+00:00"),
         ("2024-05-03T15:47:42", "2024-05-03T15:47:42+00:00"),
         ("2024-05-03", "2024-05-03"),
+        ("2024-05-03T15:47:42.5+0530", "2024-05-03T15:47:42.500000+05:30"),
+        ("2024-05-03 15:47:42-03:00", "2024-05-03T15:47:42-03:00"),
+        ("20240503", "2024-05-03"),
+        ("Fri, 03 May 2024 15:47:42 +0200", "2024-05-03T15:47:42+02:00"),  # RFC 2822 (feeds)
+        ("Fri, 03 May 2024 13:47:42 GMT", "2024-05-03T13:47:42+00:00"),
+        ("2025-12-31T23:30:00-05:00", "2025-12-31T23:30:00-05:00"),  # 04:30 UTC on Jan 1: fine
+        ("3. Mai 2024", None),  # not ISO 8601 or RFC 2822: extraction's job, not a guess here
         ("1970-01-01", None),  # before 1990: a mistake, not a news date
         ("2031-01-01T00:00:00+00:00", None),  # in the future
         ("yesterday", None),
@@ -101,6 +120,65 @@ def test_tags_lose_machine_tags(raw: list[str], expected: list[str]) -> None:
 )
 def test_dates(raw: str | None, expected: str | None) -> None:
     assert clean_date(raw, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("1989-12-31", "before 1990"),
+        ("2026-01-03T00:00:00+00:00", "in the future"),
+        ("not a date", "not a date"),
+    ],
+)
+def test_a_rejected_date_says_why(raw: str, reason: str) -> None:
+    value, note = check_date(raw, now=NOW)
+    assert value is None
+    assert note == f"rejected {raw!r}: {reason}"
+
+
+def test_normalise_keeps_the_article_and_notes_rejected_dates() -> None:
+    article = Article(url="https://example.com/a", fetched_url="https://example.com/a",
+                      title="T", body="Text.", published_at="1970-01-01",
+                      updated_at="2030-01-01T00:00:00Z")  # fmt: skip
+    once = normalise(article, now=NOW)
+    assert (once.published_at, once.updated_at) == (None, None)
+    assert once.notes == [
+        "published_at: rejected '1970-01-01': before 1990",
+        "updated_at: rejected '2030-01-01T00:00:00Z': in the future",
+    ]
+    assert normalise(once, now=NOW) == once
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Tom &amp; Jerry", "Tom & Jerry"),
+        ("&amp;quot;Zitat&amp;quot;", '"Zitat"'),  # escaped twice
+        ("caf&eacute; &#8211; cr&#xE8;me", "café – crème"),
+        ("a\u200bb\u2060c\ufeffd\x07e", "abcde"),
+        ("Ko\u00adope\u00adra\u00adtion", "Kooperation"),
+    ],
+)
+def test_text_decodes_entities_and_drops_invisible_characters(raw: str, expected: str) -> None:
+    assert clean_body(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("de-AT", "de"), ("EN_us", "en"), ("fil", "fil"), ("", None), ("x-klingon", None)],
+)
+def test_language_tags(raw: str, expected: str | None) -> None:
+    assert clean_language(raw) == expected
+
+
+def test_language_is_guessed_when_the_page_does_not_say() -> None:
+    body = ("Die Bundesregierung hat am Mittwoch einen Gesetzentwurf beschlossen, der die "
+            "Rechte von Mietern in großen Städten stärken soll und noch vor dem Sommer in "
+            "den Bundestag eingebracht werden soll.")  # fmt: skip
+    article = Article(url="https://example.com/a", fetched_url="https://example.com/a",
+                      title="T", body=body)  # fmt: skip
+    assert normalise(article, now=NOW).language == "de"
+    assert detect_language("Zu kurz.") is None
 
 
 @pytest.mark.parametrize(
@@ -139,10 +217,60 @@ def test_titles_lose_the_site_name(
         ("https://other.org/story", "https://example.com/story?id=7&ref=rss",
          "https://example.com/story?id=7"),
         (None, "http://example.com", "http://example.com/"),
+        # A mobile page may name the desktop page on its own registrable domain.
+        ("https://www.bbc.co.uk/news/uk-1", "https://m.bbc.co.uk/news/uk-1", "https://www.bbc.co.uk/news/uk-1"),
+        # Hosts without a registrable domain are only the same site as themselves.
+        ("https://www.spiegel.de/a", "http://127.0.0.1:8000/a", "http://127.0.0.1:8000/a"),
+        ("http://localhost:8000/a", "http://127.0.0.1:8000/a", "http://127.0.0.1:8000/a"),
+        ("ftp://example.com/a", "https://example.com/b", "https://example.com/b"),
+        # Real feed URLs of the corpus: the publishers' tracking parameters go.
+        (None, "https://www.dw.com/de/a/a-65464327?maca=de-rss-de-all-1119-xml-mrss",
+         "https://www.dw.com/de/a/a-65464327"),
+        (None, "https://www.heise.de/news/a-9691259.html?wt_mc=rss.red.ho.ho.rdf.beitrag&seite=all",
+         "https://www.heise.de/news/a-9691259.html?seite=all"),
+        (None, "https://metro.co.uk/2024/07/17/a-21244172/?ico=mosaic_politics",
+         "https://metro.co.uk/2024/07/17/a-21244172/"),
+        (None, "https://restofworld.org/2025/a/?utm_source=rss&utm_medium=rss&utm_campaign=feeds",
+         "https://restofworld.org/2025/a/"),
+        (None, "https://www.publico.es/a.html?dicbo=v2-ppm5bdi", "https://www.publico.es/a.html"),
+        (None, "https://www.derstandard.at/story/3000000218734/a?ref=rss",
+         "https://www.derstandard.at/story/3000000218734/a"),
+        (None, "https://example.com/a?fbclid=IwAR0&gclid=x&mc_cid=1&mc_eid=2&id=5",
+         "https://example.com/a?id=5"),
+        # Non-ASCII paths and hosts.
+        (None, "https://www.example.de/nachrichten/gr%C3%B6%C3%9Fte-reform", "https://www.example.de/nachrichten/gr%C3%B6%C3%9Fte-reform"),
+        (None, "https://XN--BCHER-KVA.example/a", "https://bücher.example/a"),
+        # AMP and mobile variants.
+        (None, "https://www.example.com/amp/politik/a.html", "https://www.example.com/politik/a.html"),
+        (None, "https://example.com/2024/05/story/amp/", "https://example.com/2024/05/story/"),
+        (None, "https://www.bbc.co.uk/news/uk-123.amp", "https://www.bbc.co.uk/news/uk-123"),
+        (None, "https://example.com/a.amp.html", "https://example.com/a.html"),
+        (None, "https://amp.theguardian.com/world/2024/a", "https://www.theguardian.com/world/2024/a"),
+        (None, "https://m.faz.net/a.html?outputType=amp&id=3", "https://www.faz.net/a.html?id=3"),
+        (None, "https://example.com/a?amp=1", "https://example.com/a"),
+        (None, "https://www-example-com.cdn.ampproject.org/c/s/www.example.com/news/a?utm_source=x",
+         "https://www.example.com/news/a"),
+        (None, "https://www.example.com/news/campaign-amplifier", "https://www.example.com/news/campaign-amplifier"),
     ],
 )  # fmt: skip
 def test_canonical_url(declared: str | None, fetched: str, expected: str) -> None:
     assert canonical_url(declared, fetched) == expected
+
+
+def test_site_groups_let_a_publisher_name_its_other_site() -> None:
+    declared, fetched = "https://www.faz.net/a.html", "https://www.faz.de/a.html"
+    assert canonical_url(declared, fetched) == fetched
+    rules = UrlRules(site_groups=(frozenset({"faz.net", "faz.de"}),))
+    assert canonical_url(declared, fetched, rules) == declared
+
+
+def test_the_tracking_parameters_are_configurable() -> None:
+    url = "https://example.com/a?session_ref=1&tracker=2&id=3"
+    assert normalise_url(url, UrlRules(tracking_parameters=("track*",))) == (
+        "https://example.com/a?id=3"  # "session_ref" is in courlan's own list
+    )
+    rules = UrlRules.from_settings(settings)
+    assert "utm_*" in rules.tracking_parameters and rules.site_groups == ()
 
 
 def test_normalise_derives_word_count_and_hash_and_is_idempotent() -> None:
@@ -162,8 +290,28 @@ def test_normalise_derives_word_count_and_hash_and_is_idempotent() -> None:
     assert once.title == "Title"
     assert once.body == "One two three.\n\nFour five."
     assert once.word_count == 5
+    assert once.reading_time == 1
     assert once.content_hash == content_hash("One two three.\n\nFour five.")
-    assert once.tags == ["a", "b"]
+    assert once.tags == ["A", "b"]  # matched without case, shown in display form
     assert once.authors == ["Jane Doe"]
     assert once.language == "de"
     assert normalise(once, now=NOW) == once
+
+
+def test_an_html_body_keeps_its_markup_and_counts_only_its_words() -> None:
+    html_body = (
+        "<h2>Rates</h2>\n<p>The bank &lt;raised&gt; rates\u00ad today.</p>\n<p>Markets fell.</p>"
+    )
+    article = normalise(
+        Article(url="https://example.com/a", fetched_url="https://example.com/a", title="T",
+                body=html_body),
+        body_format="html",
+    )  # fmt: skip
+    assert article.body == html_body.replace("\u00ad", "")  # entities and tags kept
+    assert article.word_count == 8  # "Rates The bank raised rates today Markets fell"
+    plain = normalise(
+        Article(url="https://example.com/a", fetched_url="https://example.com/a", title="T",
+                body="Rates\n\nThe bank <raised> rates today.\n\nMarkets fell."),
+    )  # fmt: skip
+    assert article.content_hash == plain.content_hash  # the hash is of the words, not the markup
+    assert body_text(article.body, "html") == plain.body
