@@ -13,6 +13,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from spiders.base import PageBudget
 from spiders.feeds import FeedSpider
 from spiders.frontier import frontier_settings
 from spiders.site import SiteSpider
@@ -128,10 +129,12 @@ def run_crawl(
     for path in url_lists or []:
         jobs.append((UrlListSpider, {"urls_file": path, "source": source or f"urls:{path}"}))
     crawlers = []
+    # CRAWL_MAX_PAGES is per crawl, not per spider: the spiders draw on one budget.
+    budget = PageBudget(settings.getint("CRAWL_MAX_PAGES"))
     for spider_class, arguments in jobs:
         crawler = process.create_crawler(spider_class)
         crawlers.append(crawler)
-        process.crawl(crawler, **arguments)
+        process.crawl(crawler, **arguments, page_budget=budget)
     started = time.monotonic()
     process.start()
     summary = CrawlSummary(elapsed=time.monotonic() - started)

@@ -2,11 +2,21 @@
 
 Feeds are asked for conditionally; a feed that has not changed costs a 304. Entries whose
 pages are stored and unchanged (by the entry's date) are not fetched again.
+
+A feed is hostile input. One larger than ``CRAWL_MAX_FEED_BYTES`` is not parsed, and one whose
+DOCTYPE has an internal subset (where entities are declared: billion laughs, external
+entities) is refused before feedparser sees it; feedparser would not expand them either, but
+would read the entries around them. Only the Content-Type header is passed on: feedparser
+would otherwise decompress a body that still claims a Content-Encoding, with no size limit.
+The body goes to feedparser as a stream: given bytes, feedparser first tries them as the name
+of a local file, so a feed whose body is ``/dev/zero`` would be read from the disk, forever.
 """
 
 from __future__ import annotations
 
 import calendar
+import io
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +27,20 @@ from scrapy.http import Response
 
 from spiders.base import NewsSpider
 from workers.records import Reason, Skip
+
+_ELEMENT_START = re.compile(rb"<[^?!]")  # not a declaration, comment or instruction
+_INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
+
+
+def dtd_refusal(body: bytes) -> str | None:
+    """Why a feed is refused for declaring entities, or None.
+
+    A DOCTYPE that only names an external DTD (RSS 0.91's) is harmless: nothing loads it.
+    """
+    root = _ELEMENT_START.search(body)
+    if _INTERNAL_SUBSET.search(body, 0, root.start() if root else len(body)):
+        return "DTD/entities not allowed in feeds"
+    return None
 
 
 class FeedParsing:
@@ -35,9 +59,16 @@ class FeedParsing:
             detail = f"feed of {len(response.body)} bytes > {self.max_feed_bytes}"
             yield Skip(response.url, Reason.TOO_LARGE, detail, "feed", source)
             return
+        refusal = dtd_refusal(response.body)
+        if refusal:
+            yield Skip(response.url, Reason.BAD_FEED, refusal, "feed", source)
+            return
+        content_type = response.headers.get(b"Content-Type")
         parsed = feedparser.parse(
-            response.body,
-            response_headers={k.decode(): v[0].decode() for k, v in response.headers.items()},
+            io.BytesIO(response.body),
+            response_headers={"content-type": content_type.decode("latin-1")}
+            if content_type
+            else {},
             sanitize_html=False,
             resolve_relative_uris=False,
         )
@@ -47,13 +78,12 @@ class FeedParsing:
             reason = Reason.BAD_FEED if parsed.bozo else Reason.EMPTY
             yield Skip(response.url, reason, detail[:500], "feed", source)
             return
-        await spider.remember(response, "feed")
         candidates = [
             (response.urljoin(entry["link"]), entry_hints(entry))
             for entry in parsed.entries
             if entry.get("link")
         ]
-        for request in await spider.article_requests(candidates, source):
+        for request in await spider.article_requests(candidates, source, (response, "feed")):
             yield request
 
 

@@ -5,6 +5,11 @@ each redirect) is checked before it is sent: its scheme must be http or https, a
 must not resolve to a loopback, private, link-local, shared, multicast or reserved address.
 The address the response actually came from is checked again, against DNS rebinding. Hosts
 named in ``ALLOW_PRIVATE`` (``HOST`` or ``HOST:PORT``, ``*`` for all) are let through.
+
+``RedirectGuard`` looks at each redirect before Scrapy follows it, so that the two redirects
+Scrapy drops without a word leave a reason: one to a scheme other than http(s)
+(``bad_scheme``), and one back to a URL of its own chain, which the duplicate filter would
+swallow (``redirect_loop``).
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
+from w3lib.url import canonicalize_url, safe_url_string
 
 from workers.errors import ConfigurationError
 from workers.records import Reason
@@ -170,3 +176,32 @@ class PrivateNetworkGuard:
                 self._resolved.clear()
             self._resolved[key] = sorted({str(info[4][0]) for info in infos})
         return self._resolved[key]
+
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
+class RedirectGuard:
+    """Downloader middleware that records the redirects Scrapy would drop silently.
+
+    It sits after Scrapy's RedirectMiddleware in the response chain's order (a higher
+    number), so it sees each 3xx response before it is followed.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Refuse a redirect to a scheme not fetched, or back to a URL already passed."""
+        location = response.headers.get(b"Location")
+        if response.status not in _REDIRECTS or not location or request.meta.get("dont_redirect"):
+            return response
+        if location.startswith(b"//"):
+            location = urlsplit(request.url).scheme.encode() + b":" + location
+        target = urljoin(request.url, safe_url_string(location))
+        scheme = urlsplit(target).scheme
+        if scheme not in ("http", "https"):
+            raise BlockedRequest(Reason.BAD_SCHEME, f"redirect to the scheme {scheme!r}")
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if canonicalize_url(target) in {canonicalize_url(url) for url in chain}:
+            raise BlockedRequest(
+                Reason.REDIRECT_LOOP, f"redirect back to {target} after {len(chain)}"
+            )
+        return response

@@ -111,7 +111,6 @@ class SiteSpider(FeedParsing, SitemapParsing, NewsSpider):
             return
         site, depth = response.meta["newsdesk_site"], response.meta["newsdesk_depth"]
         source = response.meta["newsdesk_source"]
-        await self.remember(response, "listing")
         if depth == 0:
             for feed in find_feeds(response.body, response.url):
                 yield await self.conditional_request(
@@ -121,7 +120,7 @@ class SiteSpider(FeedParsing, SitemapParsing, NewsSpider):
         articles: list[tuple[str, dict[str, Any]]] = [
             (url, {}) for url, kind in links if kind == "article"
         ]
-        for request in await self.article_requests(articles, source):
+        for request in await self.article_requests(articles, source, (response, "listing")):
             yield request
         if depth < self.max_depth:
             for url, kind in links:

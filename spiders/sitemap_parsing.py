@@ -111,6 +111,9 @@ def parse_sitemap(
         result.error = capped.failure
     elif capped.exceeded:
         result.truncated = f"more than {max_bytes} bytes" + (" decompressed" if gzipped else "")
+        if not result.entries and not result.error:
+            # Else the spider could not tell this sitemap from an empty one.
+            result.error = f"no URL in the first {max_bytes} bytes"
     return result
 
 

@@ -91,13 +91,16 @@ class SitemapParsing:
                 "sitemap %s read in part: %s", response.url, parsed.truncated or parsed.error
             )
             stats.inc_value("newsdesk/sitemaps_cut")
-        await spider.remember(response, "sitemap")
         depth = response.meta.get("newsdesk_sitemap_depth", 0)
         children = [entry for entry in parsed.entries if entry.is_sitemap]
+        followed = 0
         async for request in self._child_sitemaps(children, depth, source):
+            followed += 1
             yield request
         candidates = [(e.loc, entry_hints(e)) for e in parsed.entries if not e.is_sitemap]
-        for request in await spider.article_requests(candidates, source):
+        # Remembered only once it leads to nothing left to fetch (see ``article_requests``).
+        listing = None if followed else (response, "sitemap")
+        for request in await spider.article_requests(candidates, source, listing):
             yield request
 
     async def _child_sitemaps(

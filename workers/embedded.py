@@ -2,6 +2,13 @@
 
 The crawl hands each page to ``EmbeddedWorkers``; a pool process runs the same task code a
 Celery worker runs (``workers.tasks``), so the downloads never wait for extraction.
+
+Extraction stops itself after ``EXTRACT_TIME_LIMIT`` with a signal, but a signal cannot stop
+code that does not return to Python (a C library looping). So the pool (pebble's, which can
+do what the standard library's cannot) also holds each page to ``EXTRACT_HARD_TIME_LIMIT``:
+past it the process is killed and replaced, and the page recorded as ``extract_timeout``. A
+process that dies on a page (killed for memory, crashed) costs that page alone, recorded as
+``extract_error``; the pool goes on with a new process.
 """
 
 from __future__ import annotations
@@ -9,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from workers.records import FetchedPage, Skip
+from pebble import ProcessExpired, ProcessPool
+
+from workers.records import FetchedPage, Reason, Skip
 from workers.tasks import PageWork, process_page, record_skip
 
 
@@ -24,18 +32,27 @@ class EmbeddedWorkers:
         self.processes = processes or os.cpu_count() or 1
         # forkserver: the crawl's process has threads and a running reactor; never fork it.
         context = multiprocessing.get_context("forkserver")
-        self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
+        self._pool = ProcessPool(max_workers=self.processes, context=context)
 
     async def process(self, page: FetchedPage) -> dict[str, Any]:
         """The outcome of processing ``page`` (see ``workers.tasks.process_page``)."""
-        future = self._pool.submit(process_page, page.to_dict(), self.work)
-        return await asyncio.wrap_future(future)
+        limit = self.work.hard_time_limit or None
+        future = self._pool.schedule(process_page, args=(page.to_dict(), self.work), timeout=limit)
+        try:
+            return await asyncio.wrap_future(future)
+        except TimeoutError:
+            reason = Reason.EXTRACT_TIMEOUT
+            detail = f"processing killed after {limit:g} s (EXTRACT_HARD_TIME_LIMIT)"
+        except ProcessExpired as error:
+            reason, detail = Reason.EXTRACT_ERROR, f"the process handling the page died: {error}"
+        return await self.record(Skip(page.url, reason, detail, "extract", page.source))
 
     async def record(self, skip: Skip) -> dict[str, Any]:
         """The outcome of recording ``skip``."""
-        future = self._pool.submit(record_skip, skip.to_dict(), self.work)
+        future = self._pool.schedule(record_skip, args=(skip.to_dict(), self.work))
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:
         """Wait for pages in progress, then stop the processes."""
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        self._pool.close()
+        self._pool.join()
