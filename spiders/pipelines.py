@@ -4,18 +4,31 @@
 recorded with their reason. With no broker (``BROKER_URL`` empty) a local process pool does
 the work; with one, the pages go on the Redis queue for ``newsdesk worker`` processes. The
 outcomes are counted in the crawl's stats under ``newsdesk/...``, which the summary prints.
+
+While the database is unreachable, a page is handed over again with growing pauses
+(``WORKER_STORE_RETRIES``, ``WORKER_RETRY_BACKOFF_MAX``, as the queue workers do). A page that
+still cannot be stored or recorded is counted as ``store_error``: nothing marks it as seen,
+so the next crawl fetches it again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from typing import Any, Protocol
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from storage.sql import Database
+from workers.errors import StorageUnavailable
 from workers.records import FetchedPage, Reason, Skip
 from workers.tasks import PageWork
 
 log = logging.getLogger(__name__)
+
+# Worth handing the page over again later: the database is down, restarting, or locked.
+_PASSING = (StorageUnavailable, OperationalError, InterfaceError)
 
 
 class Workers(Protocol):
@@ -30,13 +43,16 @@ class HandOffPipeline:
     """Item pipeline that passes pages to the workers (the embedded pool by default)."""
 
     def __init__(self, work: PageWork, stats: Any, *, processes: int = 0, broker: str = "",
-                 send_retries: int = 8, send_max_interval: float = 5.0) -> None:  # fmt: skip
+                 send_retries: int = 8, send_max_interval: float = 5.0,
+                 store_retries: int = 8, store_max_interval: float = 300.0) -> None:  # fmt: skip
         self.work = work
         self.stats = stats
         self.processes = processes
         self.broker = broker
         self.send_retries = send_retries
         self.send_max_interval = send_max_interval
+        self.store_retries = store_retries
+        self.store_max_interval = store_max_interval
         self.workers: Workers | None = None
 
     @classmethod
@@ -50,6 +66,8 @@ class HandOffPipeline:
             broker=settings.get("BROKER_URL") or "",
             send_retries=settings.getint("BROKER_SEND_RETRIES"),
             send_max_interval=settings.getfloat("BROKER_SEND_MAX_INTERVAL"),
+            store_retries=settings.getint("WORKER_STORE_RETRIES"),
+            store_max_interval=settings.getfloat("WORKER_RETRY_BACKOFF_MAX"),
         )
 
     def open_spider(self) -> None:
@@ -74,20 +92,37 @@ class HandOffPipeline:
 
     async def process_item(self, item: Any) -> Any:
         """Process a page or record a skip; count the outcome."""
-        assert self.workers is not None, "open_spider was not called"
+        if not isinstance(item, (FetchedPage, Skip)):
+            return item
+        if isinstance(item, FetchedPage):
+            self.stats.inc_value("newsdesk/pages_fetched")
         try:
-            if isinstance(item, FetchedPage):
-                self.stats.inc_value("newsdesk/pages_fetched")
-                outcome = await self.workers.process(item)
-            elif isinstance(item, Skip):
-                outcome = await self.workers.record(item)
-            else:
-                return item
+            outcome = await self.hand_off(item)
         except Exception as error:  # noqa: BLE001 - counted and logged, the crawl goes on
-            log.error("could not process %s: %s", getattr(item, "url", item), error)
+            log.error("could not process %s (the next crawl fetches it again): %s",
+                      item.url, error)  # fmt: skip
             outcome = {"outcome": "failed", "reason": str(Reason.STORE_ERROR)}
         self.count(outcome)
         return outcome
+
+    async def hand_off(self, item: FetchedPage | Skip) -> dict[str, Any]:
+        """Process the page or record the skip; again later while the database is away."""
+        assert self.workers is not None, "open_spider was not called"
+        retries = 0
+        while True:
+            try:
+                if isinstance(item, FetchedPage):
+                    return await self.workers.process(item)
+                return await self.workers.record(item)
+            except _PASSING as error:
+                if retries >= self.store_retries:
+                    raise
+                # Doubling pauses, half of each fixed and half random, as the workers wait.
+                pause = min(self.store_max_interval, 2.0**retries) * random.uniform(0.5, 1)
+                log.warning("database unavailable for %s (%s); again in %.1f s",
+                            item.url, error, pause)  # fmt: skip
+                await asyncio.sleep(pause)
+                retries += 1
 
     def count(self, outcome: dict[str, Any]) -> None:
         """Add one outcome to the crawl's stats."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -90,3 +91,34 @@ def worker_busy_with_a_big_page(
             yield worker
     finally:
         sender.close()
+
+
+_TASK_EVENT = re.compile(
+    r"Task newsdesk\.process_page\[([0-9a-f-]+)\] (received|succeeded|retry|raised)"
+)
+
+
+def unfinished_pages(log: Path) -> set[str]:
+    """Ids of the page tasks a worker's log shows received but not yet ended (in progress)."""
+    received, ended = set(), set()
+    for task_id, event in _TASK_EVENT.findall(log.read_text(errors="replace")):
+        (received if event == "received" else ended).add(task_id)
+    return received - ended
+
+
+def kill_while_busy(worker: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> set[str]:
+    """SIGKILL a worker's whole process group while it processes a page; return its page ids.
+
+    The group is frozen (SIGSTOP) to look at its log, so it cannot finish the page in between.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        os.killpg(worker.pid, signal.SIGSTOP)
+        busy = unfinished_pages(log)
+        if busy:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+            return busy
+        os.killpg(worker.pid, signal.SIGCONT)
+        time.sleep(0.05)
+    raise AssertionError(f"worker never busy in {timeout} s\n{log.read_text()[-3000:]}")

@@ -40,7 +40,9 @@ MACHINE_REDIS_URL = "redis://127.0.0.1:6379"
 MACHINE_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_DATABASE_PREFIX = "newsdesk_test_"
 START_TIMEOUT_SECONDS = 30.0
-REDIS_OPTIONS = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+REDIS_OPTIONS = ["--bind", "127.0.0.1", "--save", ""]
+# Every write on disk before Redis answers it, so a killed server comes back with every page.
+REDIS_AOF_OPTIONS = ["--appendonly", "yes", "--appendfsync", "always"]
 INITDB_OPTIONS = ["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"]
 # Durability off, since the data is thrown away; -k "" turns off the Unix socket, whose path
 # could exceed the OS limit in a deep TMPDIR.
@@ -55,6 +57,9 @@ class ThrowawayServer:
     process: subprocess.Popen[bytes]
     directory: Path
     owner_pid: int = field(default_factory=os.getpid)
+    command: list[str] = field(default_factory=list)
+    account: dict[str, Any] = field(default_factory=dict)
+    answers: Callable[[], bool] | None = None
 
     def stop(self) -> None:
         """Stop the server and delete its directory, unless called in a forked child.
@@ -63,16 +68,32 @@ class ThrowawayServer:
         """
         if os.getpid() != self.owner_pid:
             return
+        self.halt()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def halt(self, sig: int = signal.SIGINT) -> None:
+        """Stop the server process and keep its files, so ``start_again`` can bring it back.
+
+        SIGINT is PostgreSQL's "fast" shutdown (it reaps its own children before exiting) and a
+        plain shutdown for Redis; SIGKILL is a crash.
+        """
         if self.process.poll() is None:
-            # SIGINT is PostgreSQL's "fast" shutdown (it reaps its own children before exiting)
-            # and a plain shutdown for Redis, which has no persistence configured to save.
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(sig)
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def start_again(self) -> None:
+        """Start the halted server on the same port with the same files; wait until it answers."""
+        if not self.command or self.answers is None:
+            raise RuntimeError(f"{self.url}: not started with a command that can be repeated")
+        with open(self.directory / "server.log", "ab") as log:
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **self.account
+            )
+        _wait_until_ready(self, self.answers)
 
 
 @functools.cache
@@ -103,13 +124,20 @@ def postgres_url() -> str:
     return server.url
 
 
-def start_redis(port: int | None = None) -> ThrowawayServer:
-    """Start a redis-server on a free (or the given) loopback port, without persistence."""
+def start_redis(port: int | None = None, *, durable: bool = False) -> ThrowawayServer:
+    """Start a redis-server on a free (or the given) loopback port.
+
+    Without persistence, unless ``durable``: then with an append-only file synced on every
+    write, so that the server can be killed and started again (``halt``, ``start_again``).
+    """
     directory = Path(tempfile.mkdtemp(prefix="newsdesk-redis-"))
     port = port or free_port()
-    command = [_redis_server_binary(), *REDIS_OPTIONS, "--port", port, "--dir", directory]
+    persistence = REDIS_AOF_OPTIONS if durable else ["--appendonly", "no"]
+    command = [_redis_server_binary(), *REDIS_OPTIONS, *persistence, "--port", port,
+               "--dir", directory]  # fmt: skip
     server = _spawn(command, directory, f"redis://127.0.0.1:{port}")
-    _wait_until_ready(server, lambda: _redis_answers(server.url))
+    server.answers = lambda: _redis_answers(server.url)
+    _wait_until_ready(server, server.answers)
     return server
 
 
@@ -129,7 +157,8 @@ def start_postgres() -> ThrowawayServer:
     command = [binaries / "postgres", "-D", data, "-p", port, *POSTGRES_OPTIONS]
     admin = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     server = _spawn(command, directory, admin, **account)
-    _wait_until_ready(server, lambda: _postgres_answers(admin))
+    server.answers = lambda: _postgres_answers(admin)
+    _wait_until_ready(server, server.answers)
     with psycopg.connect(_libpq_url(admin), autocommit=True) as connection:
         connection.execute("CREATE DATABASE test")
     server.url = make_url(admin).set(database="test").render_as_string(hide_password=False)
@@ -254,7 +283,7 @@ def _spawn(command: list[Any], directory: Path, url: str, **account: Any) -> Thr
         process = subprocess.Popen(
             arguments, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **account
         )
-    return ThrowawayServer(url=url, process=process, directory=directory)
+    return ThrowawayServer(url, process, directory, command=arguments, account=account)
 
 
 def _wait_until_ready(server: ThrowawayServer, answers: Callable[[], bool]) -> None:

@@ -273,6 +273,7 @@ def test_the_compose_file_declares_redis_postgres_and_the_newsdesk_services() ->
     command = redis_service["command"]
     assert command[0] == "redis-server"
     assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--appendfsync") + 1] == "always"
     assert "redis-data:/data" in redis_service["volumes"]
     assert healthcheck_argv(redis_service) == (["redis-cli", "ping"], False)
 
