@@ -25,11 +25,16 @@ log = logging.getLogger(__name__)
 LOCK_KEY = "newsdesk:crawl-lock:{name}"
 
 
-def crawl_command(name: str) -> list[str]:
-    """The command line of one crawl of the stored source ``name``, onto the queue."""
+def crawl_command(
+    name: str, database_url: str | None = None, broker_url: str | None = None
+) -> list[str]:
+    """The command line of one crawl of the stored source ``name``, onto the queue (or, with
+    ``broker_url`` empty, processed in the crawl's own pool); the settings' by default."""
+    database_url = settings.DATABASE_URL if database_url is None else database_url
+    broker_url = settings.BROKER_URL if broker_url is None else broker_url
     return [
         sys.executable, "-m", "workers.cli", "crawl", "--source", name, "--json",
-        "--database", settings.DATABASE_URL, "--broker", settings.BROKER_URL,
+        "--database", database_url, "--broker", broker_url,
     ]  # fmt: skip
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from storage.models import Base
+from storage.models import Base, include_name
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
+    include_name=include_name,  # autogenerate must not drop the search index
 )
 with context.begin_transaction():
     if connection.dialect.name == "postgresql":
