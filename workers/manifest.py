@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import settings
 from workers.records import Article, FetchedPage
-from workers.tasks import PageWork, article_from_page
+
+if TYPE_CHECKING:  # trafilatura under it takes ~1 s to import: paid only by `extract`
+    from workers.tasks import PageWork
 
 _ARTICLE_FIELDS = set(Article.__dataclass_fields__)
 
@@ -31,6 +33,8 @@ def read_saved_page(path: Path) -> bytes:
 
 def extract_file(path: Path, url: str = "", work: PageWork | None = None) -> dict[str, Any]:
     """The article fields of one saved page, or ``{"skipped": reason, "detail": …}``."""
+    from workers.tasks import PageWork, article_from_page
+
     work = work or PageWork.from_settings(settings)
     url = url or path.resolve().as_uri()
     page = FetchedPage(
@@ -62,6 +66,8 @@ def _manifest_line(entry: dict[str, Any], folder: str, work: PageWork) -> dict[s
 
 def extract_manifest(manifest: Path, processes: int = 1) -> Iterator[dict[str, Any]]:
     """One output line per manifest line, in the manifest's order."""
+    from workers.tasks import PageWork
+
     work = PageWork.from_settings(settings)
     folder = str(manifest.resolve().parent)
     entries = []

@@ -6,10 +6,12 @@ import csv
 import json
 import sys
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from spiders.crawl import CrawlSummary
 from workers.records import Article, Source
+
+if TYPE_CHECKING:  # Scrapy under it takes ~1 s to import, which other commands need not pay
+    from spiders.crawl import CrawlSummary
 
 
 def print_summary(summary: CrawlSummary, database: str, out: TextIO = sys.stdout) -> None:
