@@ -7,7 +7,7 @@ booleans, numbers for numbers, comma-separated values for lists, JSON for mappin
 Scrapy reads this module as its settings module (through ``scrapy.cfg`` or
 ``SCRAPY_SETTINGS_MODULE=settings``), so Scrapy's own settings keep Scrapy's names. The
 settings that are newsdesk's own carry a prefix by component: ``DATABASE_*``, ``BROKER_*``,
-``EXTRACT_*``, ``CRAWL_*``, ``EMBEDDED_*``, ``DEMO_*``, and ``ALLOW_PRIVATE``.
+``EXTRACT_*``, ``CRAWL_*``, ``EMBEDDED_*``, ``API_*``, ``DEMO_*``, and ``ALLOW_PRIVATE``.
 
 README.md's settings table lists them all (``make docs`` writes it from this file); the
 comment above each setting is its documentation.
@@ -86,6 +86,10 @@ BROKER_SEND_MAX_INTERVAL = _env("BROKER_SEND_MAX_INTERVAL", 5.0)
 # worker (the worker died without saying so). Longer than any page's processing.
 BROKER_VISIBILITY_TIMEOUT = _env("BROKER_VISIBILITY_TIMEOUT", 3600)
 
+# Seconds between two looks, by each worker, for pages held past BROKER_VISIBILITY_TIMEOUT by a
+# worker that died; those pages go back on the queue.
+BROKER_RESTORE_INTERVAL = _env("BROKER_RESTORE_INTERVAL", 10)
+
 # --- Workers (Celery) ------------------------------------------------------------------------
 
 # Processes per ``newsdesk worker``; 0 means one per CPU core.
@@ -109,11 +113,18 @@ WORKER_SOFT_TIME_LIMIT = _env("WORKER_SOFT_TIME_LIMIT", 90)
 WORKER_HARD_TIME_LIMIT = _env("WORKER_HARD_TIME_LIMIT", 120)
 
 # Retries of a page whose storage failed for a passing reason (database unreachable or
-# locked), with exponential back-off and jitter, before it is recorded as ``store_error``.
+# locked), with exponential back-off and jitter (at least half of 1, 2, 4… s: 8 ride out two
+# minutes), before it is recorded as ``store_error``. While that cannot be written either,
+# the page stays on the queue.
 WORKER_STORE_RETRIES = _env("WORKER_STORE_RETRIES", 8)
 
-# Longest back-off between two of those retries, in seconds.
+# Longest back-off between two of those retries, in seconds; also how often a page waits to
+# be recorded while the database stays unreachable.
 WORKER_RETRY_BACKOFF_MAX = _env("WORKER_RETRY_BACKOFF_MAX", 300)
+
+# Times a page may take its worker process down (a crash, a kill, the out of memory killer)
+# and be given to a worker again; the next time it is recorded as ``extract_error``.
+WORKER_LOST_LIMIT = _env("WORKER_LOST_LIMIT", 3)
 
 # --- Scheduled crawls (Celery beat) -------------------------------------------------------------
 
@@ -202,9 +213,70 @@ EXTRACT_MAX_BYTES = _env("EXTRACT_MAX_BYTES", 5 * 1024 * 1024)
 # Seconds extraction may spend on one page before it is given up as ``extract_timeout``.
 EXTRACT_TIME_LIMIT = _env("EXTRACT_TIME_LIMIT", 30.0)
 
+# Seconds after which, in the embedded default, the process handling one page is killed and
+# replaced, and the page recorded as ``extract_timeout``: for code that EXTRACT_TIME_LIMIT
+# cannot interrupt (a C library that does not return). Queue workers have
+# WORKER_HARD_TIME_LIMIT. Longer than EXTRACT_TIME_LIMIT plus storing the article.
+EXTRACT_HARD_TIME_LIMIT = _env("EXTRACT_HARD_TIME_LIMIT", 120.0)
+
+# Deepest nesting of HTML elements handed to extraction; a page nested deeper is recorded as
+# ``too_large``. Under 255, where libxml2 silently drops the rest of the page; real pages
+# stay under 50. 0: no limit.
+EXTRACT_MAX_DEPTH = _env("EXTRACT_MAX_DEPTH", 200)
+
 # Fewest words a body must have for the page to count as an article; pages with some text
 # but fewer words are recorded as ``not_article``.
 EXTRACT_MIN_WORDS = _env("EXTRACT_MIN_WORDS", 50)
+
+# Format of an article's ``body``: "text" (plain text, a paragraph a line), "markdown" (headings,
+# lists, emphasis, tables) or "html" (trafilatura's clean HTML of the main text).
+EXTRACT_BODY_FORMAT = _env("EXTRACT_BODY_FORMAT", "text")
+
+# --- Normalisation and duplicates -------------------------------------------------------------
+
+# Query parameters removed from article URLs as tracking, on top of courlan's own list
+# (docs/normalise.md); lower case, ``*`` matches any characters. Setting it replaces this list.
+NORMALISE_TRACKING_PARAMETERS: list[str] = _env(
+    "NORMALISE_TRACKING_PARAMETERS",
+    [
+        "utm_*", "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid",
+        "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "ref", "ref_src",
+        "ref_url", "cmpid", "ocid", "icid", "ico", "smid", "xtor", "maca", "wt_mc", "wt_zmc",
+        "dicbo", "at_medium", "at_campaign", "at_custom*", "ns_mchannel", "ns_source",
+        "ns_campaign", "ns_linkname", "ns_fee", "sr_share", "share", "spm",
+        "__twitter_impression",
+    ],
+)  # fmt: skip
+
+# Sites of one publisher that may name each other's URLs as an article's canonical URL: one
+# group a value, its registrable domains separated by spaces (``faz.net faz.de``). Elsewhere a
+# canonical URL on another registrable domain is not trusted, and the fetched URL is kept.
+NORMALISE_SITE_GROUPS: list[str] = _env("NORMALISE_SITE_GROUPS", [])
+
+# Estimated Jaccard similarity of two bodies' word shingles from which they are one story
+# (0 to 1). Unrelated articles score under 0.05; a copy with a paragraph added, over 0.7.
+DEDUPE_THRESHOLD = _env("DEDUPE_THRESHOLD", 0.5)
+
+# Words in a shingle, the unit two bodies are compared by. Changing it starts a new
+# near-duplicate index: the fingerprints stored before then match no new article.
+DEDUPE_SHINGLE_WORDS = _env("DEDUPE_SHINGLE_WORDS", 3)
+
+# Fewest shingles a body needs to be compared for near-duplicates; shorter bodies are linked
+# only by their exact content hash, as two short texts share stock phrases too easily.
+DEDUPE_MIN_SHINGLES = _env("DEDUPE_MIN_SHINGLES", 40)
+
+# --- HTTP API and web view (``newsdesk serve``) -----------------------------------------------
+
+# The address ``newsdesk serve`` listens on. Only this machine by default: give ``0.0.0.0`` (and
+# put a TLS proxy in front) to serve others.
+API_HOST = _env("API_HOST", "127.0.0.1")
+
+# The port ``newsdesk serve`` listens on.
+API_PORT = _env("API_PORT", 8000)
+
+# The bearer token every write endpoint (triggering a crawl) requires, sent as
+# ``Authorization: Bearer TOKEN``. Empty: writes are refused, reading stays open.
+API_TOKEN = _env("API_TOKEN", "")
 
 # --- Demo ------------------------------------------------------------------------------------
 
@@ -286,7 +358,12 @@ TELNETCONSOLE_ENABLED = _env("TELNETCONSOLE_ENABLED", False)
 # Wiring, not meant to be changed: Celery reads these (``config_from_object(namespace="CELERY")``).
 CELERY_BROKER_URL = BROKER_URL or None
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits for Redis as long as it is away
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": BROKER_RESTORE_INTERVAL,
+    "unacked_restore_throttle": 1,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
@@ -312,6 +389,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Before robots.txt (100), so not even robots.txt is asked of a forbidden address.
     "spiders.guard.PrivateNetworkGuard": 50,
     "spiders.politeness.PolitenessMiddleware": 560,
+    # After Scrapy's RedirectMiddleware (600), so it sees each redirect before it is followed.
+    "spiders.guard.RedirectGuard": 650,
 }
 ITEM_PIPELINES = {
     "spiders.pipelines.HandOffPipeline": 300,

@@ -1,4 +1,4 @@
-"""The newsdesk command: crawl, worker, beat, sources, extract, export, stats, demo.
+"""The newsdesk command: crawl, worker, beat, sources, extract, export, stats, serve, demo.
 
 Every command reads its defaults from ``settings.py``; options given here win. Errors a user
 can fix (a bad database URL, a missing file, a bad sources file) end in one line on stderr and
@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     export.add_argument("--revisions", action="store_true",
                         help="every version of every article, numbered")  # fmt: skip
+    export.add_argument("--unique", action="store_true",
+                        help="one article per story: the first-seen copy")  # fmt: skip
     _database_option(export)
     export.set_defaults(run=commands.export)
 
@@ -125,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     _database_option(failures)
     _broker_option(failures, "with retry: queue the pages for `newsdesk worker`")
     failures.set_defaults(run=commands.failures)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API and the web view")
+    serve.add_argument("--host", default=settings.API_HOST,
+                       help="address to listen on (default: this machine only)")  # fmt: skip
+    serve.add_argument("--port", type=int, default=settings.API_PORT, help="port to listen on")
+    _database_option(serve)
+    _broker_option(serve, "queue triggered crawls for the workers (else crawl here)")
+    serve.set_defaults(run=commands.serve)
 
     demo = sub.add_parser("demo", help="crawl a bundled offline news site into SQLite")
     demo.add_argument("--database", default=settings.DEMO_DATABASE_URL, help="where to store")

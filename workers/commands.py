@@ -206,9 +206,11 @@ def extract(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    """Write every stored article as JSON lines or CSV."""
+    """Write every stored article (one per story with ``--unique``) as JSON lines or CSV."""
+    if args.revisions and args.unique:
+        raise ConfigurationError("give --revisions or --unique, not both")
     with Database.open(args.database) as database:
-        rows = database.revisions() if args.revisions else database.articles()
+        rows = database.revisions() if args.revisions else database.articles(unique=args.unique)
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
                 write_articles(rows, args.format, out)
@@ -234,6 +236,17 @@ def stats(args: argparse.Namespace) -> int:
     print(f"not articles  {by_reason(not_articles)}")
     if args.crawls:
         print_crawls([c for c in crawls if c is not None])
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve the HTTP API and the web view (``workers.api``) until interrupted."""
+    import uvicorn
+
+    from workers.api import create_app
+
+    app = create_app(args.database, broker_url=args.broker, token=settings.API_TOKEN)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 

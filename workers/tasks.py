@@ -11,13 +11,17 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
+
 from storage.sql import Database
+from workers.dedupe import DedupeRules, fingerprint
 from workers.errors import ExtractionTimeout
-from workers.extract import extract
-from workers.normalise import normalise
+from workers.extract import check_page, extract
+from workers.limits import too_deep
+from workers.normalise import UrlRules, body_text, normalise
 from workers.records import Article, FetchedPage, Reason, Skip
 
 
@@ -29,8 +33,13 @@ class PageWork:
     html_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
     max_bytes: int = 5 * 1024 * 1024
     min_words: int = 50
+    body_format: str = "text"  # text, markdown or html (EXTRACT_BODY_FORMAT)
+    max_depth: int = 200
     time_limit: float = 30.0
+    hard_time_limit: float = 120.0
     sqlite_busy_timeout: float = 60.0
+    url_rules: UrlRules = field(default_factory=UrlRules)
+    dedupe: DedupeRules = field(default_factory=DedupeRules)
 
     @classmethod
     def from_settings(cls, settings: Any, database_url: str | None = None) -> PageWork:
@@ -41,8 +50,13 @@ class PageWork:
             html_types=tuple(get("CRAWL_HTML_TYPES")),
             max_bytes=int(get("EXTRACT_MAX_BYTES")),
             min_words=int(get("EXTRACT_MIN_WORDS")),
+            body_format=str(get("EXTRACT_BODY_FORMAT")),
+            max_depth=int(get("EXTRACT_MAX_DEPTH")),
             time_limit=float(get("EXTRACT_TIME_LIMIT")),
+            hard_time_limit=float(get("EXTRACT_HARD_TIME_LIMIT")),
             sqlite_busy_timeout=float(get("DATABASE_SQLITE_BUSY_TIMEOUT")),
+            url_rules=UrlRules.from_settings(settings),
+            dedupe=DedupeRules.from_settings(settings),
         )
 
 
@@ -69,19 +83,36 @@ def article_from_page(page: FetchedPage, work: PageWork) -> Article | Skip:
     """Extract and normalise one page, within the time limit; no storage."""
     try:
         with time_limit(work.time_limit):
+            refused = page_refusal(page, work)
+            if refused:
+                return refused
             found = extract(
                 page,
                 html_types=list(work.html_types),
                 max_bytes=work.max_bytes,
                 min_words=work.min_words,
+                body_format=work.body_format,
             )
-            return normalise(found) if isinstance(found, Article) else found
+            if not isinstance(found, Article):
+                return found
+            return normalise(found, url_rules=work.url_rules, body_format=work.body_format)
     except ExtractionTimeout:
         detail = f"extraction took longer than {work.time_limit:g} s"
         return Skip(page.url, Reason.EXTRACT_TIMEOUT, detail, "extract", page.source)
+    except SoftTimeLimitExceeded:
+        raise  # the Celery task's own time limit: the task records it as extract_timeout
     except Exception as error:  # noqa: BLE001 - one bad page must not stop the rest
         detail = f"{type(error).__name__}: {error}"
         return Skip(page.url, Reason.EXTRACT_ERROR, detail, "extract", page.source)
+
+
+def page_refusal(page: FetchedPage, work: PageWork) -> Skip | None:
+    """The reason a page is not handed to extraction at all: the checks of ``check_page``
+    (media type, empty, size), then nesting depth (``workers.limits``)."""
+    html_types = list(work.html_types)
+    return check_page(page, html_types=html_types, max_bytes=work.max_bytes) or too_deep(
+        page, work.max_depth
+    )
 
 
 def process_page(message: dict[str, Any], work: PageWork) -> dict[str, Any]:
@@ -103,7 +134,13 @@ def process_page(message: dict[str, Any], work: PageWork) -> dict[str, Any]:
             "reason": str(result.reason),
             "detail": result.detail,
         }
-    change = database.store(result, page_url=page.url, validators=validators)
+    change = database.store(
+        result,
+        page_url=page.url,
+        validators=validators,
+        fingerprint=fingerprint(body_text(result.body, work.body_format), work.dedupe),
+        similarity_threshold=work.dedupe.threshold,
+    )
     return {"url": page.url, "outcome": change, "article_url": result.url}
 
 
