@@ -223,17 +223,15 @@ def _migrate(**_: Any) -> None:
 def _load_models(**_: Any) -> None:
     """Load, before the pool forks, what its processes would each load on their first page.
 
-    Prefork pool processes inherit the parent's memory: loaded here, the two py3langid models
-    (``workers.normalise`` and ``workers.language``, ~1 s each) and the MinHash library
+    Prefork pool processes inherit the parent's memory: loaded here, the py3langid model
+    (``workers.language``, ~1 s, used by extraction and normalisation) and the MinHash library
     (``workers.dedupe``: datasketch and SciPy, ~1.5 s) cost nothing in each pool process and
     in each one that replaces a recycled one (``WORKER_MAX_TASKS_PER_CHILD``).
     """
     import datasketch  # noqa: F401 - imported for the pool processes, see above
 
     from workers.language import identify
-    from workers.normalise import load_language_model
 
-    load_language_model()
     identify("")
 
 

@@ -61,9 +61,10 @@ def article_language(declared: list[str | None], body: str) -> str | None:
     return guess
 
 
-def identify(text: str) -> tuple[str | None, float]:
-    """py3langid's language of ``text`` and its probability (0 to 1)."""
-    language, probability = _identifier().classify(text[:_TEXT_CHARS])
+def identify(text: str, chars: int | None = _TEXT_CHARS) -> tuple[str | None, float]:
+    """py3langid's language of ``text`` (its first ``chars`` characters; all of it for
+    None) and its probability (0 to 1)."""
+    language, probability = _identifier().classify(text[:chars])
     return str(language), float(probability)
 
 

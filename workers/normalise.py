@@ -305,21 +305,12 @@ def detect_language(body: str) -> str | None:
     """The body's language guessed by py3langid, for pages that do not declare one."""
     if len(_WORD.findall(body)) < _LANGUAGE_MIN_WORDS:
         return None
-    import py3langid  # loads its model on first use: only pages without a language pay
+    # The extraction's identifier: one model a process, loaded on first use (or by the worker
+    # before it forks, ``workers.celery``).
+    from workers.language import identify
 
-    language, _score = py3langid.classify(body)
-    return str(language)
-
-
-def load_language_model() -> None:
-    """Load the model of ``detect_language`` now (~1 s), not on the first page that needs it.
-
-    A worker's main process calls this before it forks its pool (``workers.celery``), so that
-    every pool process, and every one replacing a recycled one, starts with the model loaded.
-    """
-    import py3langid
-
-    py3langid.classify("")
+    language, _probability = identify(body, chars=None)
+    return language
 
 
 def content_hash(body: str) -> str:
