@@ -13,7 +13,7 @@ install: $(INSTALLED)
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,dev,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dev,bench,parquet]"
 	touch $(INSTALLED)
 
 # Crawl the bundled offline news site into newsdesk-demo.db (SQLite, no broker, no network).

@@ -7,6 +7,7 @@ of every page.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,9 @@ from spiders.site import SiteSpider
 from spiders.sitemaps import SitemapSpider
 from spiders.urls import UrlListSpider
 from workers.errors import ConfigurationError
+
+# Seconds between two calls of a crawl's ``on_progress``.
+PROGRESS_INTERVAL = 0.25
 
 
 @dataclass
@@ -110,9 +114,12 @@ def run_crawl(
     url_lists: list[str] | None = None,
     source: str = "",
     overrides: dict[str, Any] | None = None,
+    on_progress: Callable[[CrawlSummary], object] | None = None,
 ) -> CrawlSummary:
     """Crawl feeds, sitemaps, whole sites, URLs and URL files into the database; block until done.
 
+    ``on_progress``, if given, is called with the summary so far every ``PROGRESS_INTERVAL``
+    seconds while the crawl runs (in the reactor's thread), and once more at the end.
     Scrapy's reactor cannot be restarted, so this runs once per process.
     """
     settings = crawl_settings(overrides)
@@ -136,9 +143,25 @@ def run_crawl(
         crawlers.append(crawler)
         process.crawl(crawler, **arguments, page_budget=budget)
     started = time.monotonic()
+    ticker = None
+    if on_progress is not None:
+        from twisted.internet import task  # the reactor the crawlers installed
+
+        ticker = task.LoopingCall(lambda: on_progress(_summarise(crawlers, started)))
+        ticker.start(PROGRESS_INTERVAL)
     process.start()
+    if ticker is not None and ticker.running:
+        ticker.stop()
+    summary = _summarise(crawlers, started)
+    if on_progress is not None:
+        on_progress(summary)
+    return summary
+
+
+def _summarise(crawlers: list[Any], started: float) -> CrawlSummary:
+    """The crawlers' counts so far, and the time since ``started`` (``time.monotonic``)."""
     summary = CrawlSummary(elapsed=time.monotonic() - started)
     for crawler in crawlers:
-        assert crawler.stats is not None
-        summary.add_stats(crawler.stats.get_stats())
+        if crawler.stats is not None:  # None only before the crawler has started
+            summary.add_stats(crawler.stats.get_stats())
     return summary

@@ -3,7 +3,8 @@
 ``FetchedPage`` items are processed into articles; ``Skip`` items (requests that failed) are
 recorded with their reason. With no broker (``BROKER_URL`` empty) a local process pool does
 the work; with one, the pages go on the Redis queue for ``newsdesk worker`` processes. The
-outcomes are counted in the crawl's stats under ``newsdesk/...``, which the summary prints.
+outcomes are counted in the crawl's stats under ``newsdesk/...``, which the summary prints,
+and in the Prometheus counters (``workers.metrics``).
 
 While the database is unreachable, a page is handed over again with growing pauses
 (``WORKER_STORE_RETRIES``, ``WORKER_RETRY_BACKOFF_MAX``, as the queue workers do). A page that
@@ -21,9 +22,10 @@ from typing import Any, Protocol
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from storage.sql import Database
+from workers import metrics
 from workers.errors import StorageUnavailable
+from workers.pagework import PageWork
 from workers.records import FetchedPage, Reason, Skip
-from workers.tasks import PageWork
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +76,9 @@ class HandOffPipeline:
         """Bring the database's schema up to date, then start the workers or the queue."""
         database = Database.open(self.work.database_url)
         if self.broker:
-            from workers.celery import app
-            from workers.queue import QueueWorkers
+            from workers.queue import QueueWorkers, sending_app
 
-            app.conf.broker_url = self.broker
+            app = sending_app(self.broker)
             self.workers = QueueWorkers(app, database, self.send_retries, self.send_max_interval)
         else:
             from workers.embedded import EmbeddedWorkers
@@ -96,6 +97,7 @@ class HandOffPipeline:
             return item
         if isinstance(item, FetchedPage):
             self.stats.inc_value("newsdesk/pages_fetched")
+            metrics.count_fetched(item.source)
         try:
             outcome = await self.hand_off(item)
         except Exception as error:  # noqa: BLE001 - counted and logged, the crawl goes on
@@ -103,6 +105,9 @@ class HandOffPipeline:
                       item.url, error)  # fmt: skip
             outcome = {"outcome": "failed", "reason": str(Reason.STORE_ERROR)}
         self.count(outcome)
+        # The outcome as the pool process or the queue sent it back: a page handed to a
+        # queue worker (``queued``) is counted by that worker once it is done.
+        metrics.count_outcome(outcome, item.source)
         return outcome
 
     async def hand_off(self, item: FetchedPage | Skip) -> dict[str, Any]:

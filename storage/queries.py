@@ -1,10 +1,12 @@
-"""Read queries for the HTTP API and the web view: filtered, searched, cursor-paginated.
+"""Read queries for the HTTP API, the web view and exports: filtered, searched, paginated.
 
 Lists run newest first over a key that never repeats, (time, id), and a page ends with an
 opaque cursor: the key of its last row. The next page starts after that key, so rows stored
 meanwhile neither shift a page nor repeat in it, as they would with offsets.
 
-An article's time is its ``published_at_utc``, else when it was first stored.
+An article's time is its ``published_at_utc``, else when it was first stored. Exports
+(``Queries.export``) stream every selected article in the order of storage instead; their
+``ArticleFilter.stored_since`` selects what was stored new or changed since a time.
 
 Full-text search (``ArticleFilter.text``) finds articles whose title, description or body
 holds every word and every "quoted phrase", in any case: FTS5 on SQLite, the ``simple``
@@ -17,6 +19,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +40,7 @@ from sqlalchemy import (
 from storage.models import ArticleRevision, CrawlRecord, PageFailure, StoredArticle, StoredSource
 from workers.errors import ConfigurationError
 
-__all__ = ["ArticleFilter", "BadCursor", "Page", "Queries", "search_terms"]
+__all__ = ["EXPORTED", "ArticleFilter", "BadCursor", "Page", "Queries", "search_terms"]
 
 article_time = func.coalesce(StoredArticle.published_at_utc, StoredArticle.first_stored_at)
 
@@ -66,6 +69,7 @@ class ArticleFilter:
     language: str | None = None
     text: str | None = None  # full-text search: words and "quoted phrases"
     unique: bool = False  # one article per story: the first-seen copy
+    stored_since: datetime | None = None  # stored new or changed at or after, inclusive
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,23 @@ class Queries:
         )
         return self._page(query, article_time, StoredArticle.id, limit, cursor)
 
+    def export(self, where: ArticleFilter, batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """Every article ``where`` selects, in the order they were first stored: all its
+        fields and its storage times (``EXPORTED``), as the database gives them.
+
+        Rows are fetched ``batch`` at a time (a server-side cursor on PostgreSQL), so an
+        export of any size holds one batch in memory.
+        """
+        query = (
+            select(*(StoredArticle.__table__.c[name] for name in EXPORTED))
+            .where(*self._conditions(where))
+            .order_by(StoredArticle.id)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execution_options(yield_per=batch).execute(query)
+            for row in rows.mappings():
+                yield dict(row)
+
     def _conditions(self, where: ArticleFilter) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = []
         if where.source is not None:
@@ -144,6 +165,8 @@ class Queries:
             conditions.append(article_time >= _utc(where.since))
         if where.until is not None:
             conditions.append(article_time < _utc(where.until))
+        if where.stored_since is not None:
+            conditions.append(StoredArticle.last_stored_at >= _utc(where.stored_since))
         if where.unique:
             conditions.append(StoredArticle.duplicate_of.is_(None))
         if where.tag is not None:
@@ -282,6 +305,15 @@ class Queries:
             query = query.where(PageFailure.source == _clean(source))
         return self._page(query, PageFailure.last_seen, PageFailure.id, limit, cursor)
 
+
+# The columns of an export: an article's fields (``Article``), then the UTC instants of its
+# dates and when it was first stored and last stored new or changed.
+EXPORTED = [
+    "url", "fetched_url", "title", "body", "tags", "authors", "published_at", "updated_at",
+    "language", "description", "image", "site_name", "categories", "paywalled", "word_count",
+    "reading_time", "content_hash", "duplicate_of", "story_id", "notes", "fetched_at", "source",
+    "published_at_utc", "updated_at_utc", "first_stored_at", "last_stored_at",
+]  # fmt: skip
 
 _SUMMARY = [
     StoredArticle.id, StoredArticle.url, StoredArticle.title, StoredArticle.source,

@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.metrics import word_f1
 from spiders.sample_site import SampleSite
-from tests.cli import crawl_summary, host_port, newsdesk
+from tests.cli import crawl_summary, host_port, newsdesk, write_sources
 from tests.conftest import NEWS_SITE
 from tests.local_http import QuietHandler, serving
 
@@ -98,21 +98,111 @@ def test_stats(crawled: tuple[str, Path]) -> None:
     assert "not_found 1" in done.stdout
 
 
+def _mistaken_files(folder: Path) -> None:
+    """Files that are not what a command wants, in ``folder``."""
+    (folder / "a-file").write_text("not a folder")
+    (folder / "not-a-database.db").write_text("some text")
+    (folder / "syntax.toml").write_text('[[source]]\nname = "a"\nevery = 1h\n')
+    (folder / "typo.toml").write_text('[[source]]\nname = "a"\nfeedz = ["https://a.example/f"]\n')
+    (folder / "latin1.toml").write_bytes('[[source]]\nname = "café"\n'.encode("latin-1"))
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["stats", "--database", "nosuchdb://x"], "unsupported database"),
         (["stats", "--database", "not a url"], "not a database URL"),
+        (["stats", "--database", "postgresql://newsdesk:secret@127.0.0.1:1/news"],
+         "cannot use database postgresql://newsdesk:***@127.0.0.1:1/news: connection failed"),
+        (["stats", "--database", "postgresql://postgres@127.0.0.1:1/x"],
+         "Is the server running on that host and accepting TCP/IP connections? "
+         "(check --database or NEWSDESK_DATABASE_URL)"),
+        (["stats", "--database", "sqlite:///{tmp}/a-file/news.db"],
+         "cannot use database sqlite:///{tmp}/a-file/news.db: File exists: {tmp}/a-file"),
+        (["stats", "--database", "sqlite:///{tmp}/not-a-database.db"], "file is not a database"),
         (["crawl", "--urls", "no-such-file.txt"], "no such file: no-such-file.txt"),
         (["crawl"], "give at least one --feed, --sitemap or --site URL, or --urls FILE"),
+        (["crawl", "--feed", "http://127.0.0.1:9/feed", "--broker", "amqp://localhost//"],
+         "the broker amqp://localhost// is not a Redis URL: give redis://HOST:6379/0"),
+        (["crawl", "--feed", "http://127.0.0.1:9/feed", "--frontier", "f",
+          "--broker", "redis://127.0.0.1:1/0"],
+         "cannot reach the Redis of the shared frontier redis://127.0.0.1:1/0"),
+        (["sources", "import", "no-such.toml"], "no such file: no-such.toml"),
+        (["sources", "import", "syntax.toml"],
+         "syntax.toml: not valid TOML: Expected newline or end of document after a statement "
+         "(at line 3, column 10)"),
+        (["sources", "import", "typo.toml"],
+         "typo.toml: source 1: unknown keys: 'feedz' (did you mean 'feeds'?)"),
+        (["sources", "import", "latin1.toml"], "latin1.toml: not UTF-8 text (line 2)"),
+        (["sources", "import", "{tmp}"], "Is a directory: {tmp}"),
+        (["extract"], "give a FILE or --manifest M.jsonl"),
     ],
-)
+)  # fmt: skip
 def test_mistakes_end_in_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    _mistaken_files(tmp_path)
+    args = [arg.format(tmp=tmp_path) for arg in args]
+    if "--database" not in args and args[0] != "extract":
+        args += ["--database", f"sqlite:///{tmp_path / 'news.db'}"]
     done = newsdesk(*args, cwd=tmp_path)
     assert done.returncode == 2
-    assert message in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("newsdesk: error: ")
+    assert message.format(tmp=tmp_path) in done.stderr
+    assert "Traceback" not in done.stderr and "secret" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_log_level_ends_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSDESK_LOG_LEVEL", "LOUD")
+    done = newsdesk("stats", "--database", f"sqlite:///{tmp_path / 'news.db'}", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("newsdesk: error: LOG_LEVEL is 'LOUD', not one of ")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("NEWSDESK_API_PORT", "eighty", "NEWSDESK_API_PORT: expected an integer, not 'eighty'"),
+        ("NEWSDESK_LOG_JSON", "maybe", "NEWSDESK_LOG_JSON: expected true or false"),
+    ],
+)
+def test_a_variable_that_does_not_parse_ends_in_one_line(
+    name: str, value: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(name, value)
+    done = newsdesk("stats", "--database", f"sqlite:///{tmp_path / 'news.db'}", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"newsdesk: error: {message}")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_unreachable_broker_ends_in_one_line(news_site: SampleSite, tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'news.db'}"
+    sources = write_sources(tmp_path / "sources.toml", news_site)
+    assert newsdesk("sources", "import", str(sources), "--database", database,
+                    cwd=tmp_path).returncode == 0  # fmt: skip
+    done = newsdesk("sources", "crawl", "sample", "--broker", "redis://127.0.0.1:1/0",
+                    "--database", database, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == (
+        "newsdesk: error: cannot reach the broker redis://127.0.0.1:1/0: Error 111 connecting "
+        "to 127.0.0.1:1. Connection refused. (check --broker or NEWSDESK_BROKER_URL)\n"
+    )
+
+
+def test_quiet_and_verbose_go_before_or_after_the_command(
+    crawled: tuple[str, Path],
+) -> None:
+    database, folder = crawled
+    for args in (["-q", "failures"], ["failures", "-q"], ["failures", "--quiet"]):
+        done = newsdesk(*args, "--database", database, cwd=folder)
+        assert done.returncode == 0 and done.stderr == ""  # no "1 pages"
+        assert done.stdout.startswith("not_found")  # the list asked for
+    for args in (["-v", "stats"], ["stats", "-v"], ["--verbose", "stats"]):
+        done = newsdesk(*args, "--database", database, cwd=folder)
+        assert "[alembic.runtime.migration] INFO: Context impl SQLiteImpl." in done.stderr
+    done = newsdesk("stats", "--database", database, cwd=folder)
+    assert done.stderr == ""
 
 
 @pytest.mark.slow

@@ -322,7 +322,8 @@ def test_the_newsdesk_services_are_configured_by_environment() -> None:
         "NEWSDESK_BROKER_URL": "redis://10.0.0.5:6379/0",
         "NEWSDESK_DATABASE_URL": "postgresql+psycopg://newsdesk:secret@10.0.0.6:5432/newsdesk",
     }
-    assert resolved("worker", elsewhere)["environment"] == elsewhere
+    worker = resolved("worker", elsewhere)["environment"]
+    assert worker == {**elsewhere, "NEWSDESK_METRICS_HOST": "0.0.0.0"}
     # A variable that does not resolve stops compose rather than starting a half-set service.
     with pytest.raises(ValueError, match="required variable X"):
         interpolate("${X:?set X}", {})

@@ -25,7 +25,7 @@ def test_sources_import_and_list(news_site: SampleSite, tmp_path: Path) -> None:
     again = newsdesk("sources", "import", str(sources), "--database", database, cwd=tmp_path)
     assert again.stdout.strip() == "sample: unchanged"
     listed = newsdesk("sources", "list", "--database", database, cwd=tmp_path)
-    assert listed.stdout.startswith("sample  every 15m  1 feeds, 0 urls  never crawled")
+    assert listed.stdout.startswith("sample  every 15m  1 feeds  never crawled")
     crawl = newsdesk("crawl", "--source", "sample", "--database", database, "--json", cwd=tmp_path)
     assert crawl.returncode == 0, crawl.stderr
     assert json.loads(crawl.stdout)["articles_stored"] == 5  # the source's max_pages

@@ -3,7 +3,8 @@
 Reading is open; every write (triggering a crawl) needs ``Authorization: Bearer API_TOKEN``,
 and with no ``API_TOKEN`` set writes are refused. Lists are newest first and paginated by an
 opaque cursor (``storage.queries``). The OpenAPI schema is at ``/openapi.json``, its pages at
-``/docs``; the web view (``workers.web``) is at ``/``.
+``/docs``; the web view (``workers.web``) is at ``/``, the Prometheus metrics
+(``workers.metrics``) at ``/metrics``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from pydantic import BaseModel, Field
 
 from storage.queries import ArticleFilter, BadCursor, Queries
 from storage.sql import Database
+from workers import metrics
 from workers.crawls import crawl_command
 
 MAX_ID = 2**31 - 1  # the integer ids of both databases
@@ -191,6 +194,13 @@ def create_app(database_url: str, *, broker_url: str = "", token: str = "") -> F
     app.state.token = token
     app.include_router(_api_routes())
     app.include_router(web_router)
+    app.state.metrics = metrics.registry(database.engine, broker_url)
+
+    # Read-only and open like the other reads; not in the OpenAPI schema, as it is for
+    # Prometheus, not API clients (docs/metrics.md).
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(generate_latest(app.state.metrics), media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
     @app.exception_handler(BadCursor)
     async def _bad_cursor(_request: Request, error: BadCursor) -> JSONResponse:

@@ -15,6 +15,9 @@ or ``workers.crawls`` and decide whether to retry. Settings come from ``settings
   memory killer) is recorded as ``extract_error`` instead of being processed again; its
   deliveries are counted in Redis, since a redelivered message is the message as first sent;
 - a page that runs past the hard time limit is recorded as ``extract_timeout``.
+
+Each page's outcome is counted in the Prometheus metrics (``workers.metrics``) once it is
+stored or recorded, in the process that did it.
 """
 
 from __future__ import annotations
@@ -24,35 +27,28 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from types import SimpleNamespace
 from typing import Any
 
 import redis
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from celery.signals import worker_init, worker_process_init
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    worker_init,
+    worker_process_init,
+)
 from celery.utils.time import get_exponential_backoff_interval
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 import settings
 from storage.sql import Database
-from workers import tasks
+from workers import metrics, tasks
 from workers.errors import StorageUnavailable
+from workers.queue import celery_config
 from workers.records import Reason, Skip
 
 log = logging.getLogger(__name__)
-
-
-def celery_config() -> SimpleNamespace:
-    """Celery's settings: the ``CELERY_*`` names of ``settings.py``, in Celery's own spelling.
-
-    Handing Celery the settings module itself would make it take newsdesk's ``BROKER_URL``
-    for its own old-style setting of that name and read the whole module the old way.
-    """
-    names = [name for name in vars(settings) if name.startswith("CELERY_")]
-    return SimpleNamespace(
-        **{n.removeprefix("CELERY_").lower(): getattr(settings, n) for n in names}
-    )
 
 
 app = Celery("newsdesk")
@@ -89,6 +85,8 @@ class PageTask(Task):
         except Exception as error:  # noqa: BLE001 - whatever it is, the page must not be lost
             log.warning("could not record %s (%s); queueing it again", skip.url, error)
             self.apply_async(args=[message], countdown=settings.WORKER_RETRY_BACKOFF_MAX)
+        else:
+            metrics.count_skip(skip)
 
 
 def backoff(retries: int) -> float:
@@ -152,7 +150,7 @@ def process_page(self: Task, message: dict[str, Any]) -> dict[str, Any]:
             detail = f"worker process lost {deliveries - 1}x while processing the page"
             return give_up(self, message, _skip(message, Reason.EXTRACT_ERROR, detail))
         try:
-            return tasks.process_page(message, page_work())
+            return _counted(tasks.process_page(message, page_work()), message)
         except TRANSIENT as error:
             if self.request.retries < settings.WORKER_STORE_RETRIES:
                 countdown = backoff(self.request.retries)
@@ -178,6 +176,7 @@ def give_up(task: Task, message: dict[str, Any], skip: Skip) -> dict[str, Any]:
         countdown = settings.WORKER_RETRY_BACKOFF_MAX
         raise task.retry(exc=error, countdown=countdown, max_retries=None) from None
     log.warning("page %s recorded as %s: %s", skip.url, skip.reason, skip.detail)
+    metrics.count_skip(skip)
     return {"url": skip.url, "outcome": "failed", "reason": str(skip.reason),
             "detail": skip.detail}  # fmt: skip
 
@@ -186,10 +185,16 @@ def give_up(task: Task, message: dict[str, Any], skip: Skip) -> dict[str, Any]:
 def record_skip(self: Task, message: dict[str, Any]) -> dict[str, Any]:
     """Record a page the crawler gave up on (``Skip.to_dict()``); wait for the database."""
     try:
-        return tasks.record_skip(message, page_work())
+        return _counted(tasks.record_skip(message, page_work()), message)
     except TRANSIENT as error:
         countdown = backoff(self.request.retries)
         raise self.retry(exc=error, countdown=countdown, max_retries=None) from None
+
+
+def _counted(outcome: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """The page's outcome, counted in the metrics (``workers.metrics``)."""
+    metrics.count_outcome(outcome, message.get("source"))
+    return outcome
 
 
 def _skip(message: dict[str, Any], reason: Reason, detail: str, stage: str = "extract") -> Skip:
@@ -239,3 +244,13 @@ def _load_models(**_: Any) -> None:
 def _fresh_connections(**_: Any) -> None:
     """A forked worker process must not share its parent's database connections."""
     tasks.forget_databases()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _json_logs(logger: logging.Logger, **_: Any) -> None:
+    """With ``LOG_JSON``, Celery's log handlers (worker, beat) write JSON lines (workers.logs)."""
+    if settings.LOG_JSON:
+        from workers.logs import use_json
+
+        use_json(logger)

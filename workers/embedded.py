@@ -20,8 +20,8 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
+from workers.pagework import PageWork, process_page, record_skip
 from workers.records import FetchedPage, Reason, Skip
-from workers.tasks import PageWork, process_page, record_skip
 
 
 class EmbeddedWorkers:

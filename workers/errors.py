@@ -5,6 +5,7 @@
     NewsdeskError
     ├── ConfigurationError      a setting or option that cannot work (bad URL, bad file)
     ├── StorageUnavailable      the database cannot be reached now; worth retrying
+    ├── BrokerUnavailable       the broker (Redis) cannot be reached now
     └── ExtractionTimeout       extraction of one page ran past its time limit
 """
 
@@ -19,6 +20,10 @@ class ConfigurationError(NewsdeskError):
 
 class StorageUnavailable(NewsdeskError):
     """The database cannot be reached or is locked now; a later attempt may succeed."""
+
+
+class BrokerUnavailable(NewsdeskError):
+    """The broker (Redis) cannot be reached now; the message names it and why."""
 
 
 class ExtractionTimeout(NewsdeskError):

@@ -4,21 +4,51 @@ Sending happens in a thread, so Scrapy's reactor never waits on Redis. While the
 unreachable a page is retried with growing pauses (``BROKER_SEND_RETRIES``); if it still
 cannot be sent, it is recorded in the database as failed with reason ``queue_error`` and the
 crawl goes on. Nothing is dropped without a record.
+
+The crawl sends through an app of its own (``sending_app``), configured as the workers' app in
+``workers.celery`` is, but without its tasks: those import the extraction code, which a crawl
+that only queues pages has no use for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 from celery import Celery
 from kombu.exceptions import OperationalError as BrokerError
 
+import settings
 from storage.sql import Database
 from workers.records import FetchedPage, Reason, Skip
 
 log = logging.getLogger(__name__)
+
+
+def celery_config() -> SimpleNamespace:
+    """Celery's settings: the ``CELERY_*`` names of ``settings.py``, in Celery's own spelling.
+
+    Handing Celery the settings module itself would make it take newsdesk's ``BROKER_URL``
+    for its own old-style setting of that name and read the whole module the old way.
+    """
+    names = [name for name in vars(settings) if name.startswith("CELERY_")]
+    return SimpleNamespace(
+        **{n.removeprefix("CELERY_").lower(): getattr(settings, n) for n in names}
+    )
+
+
+def sending_app(broker_url: str) -> Celery:
+    """A Celery app that sends to ``broker_url``, configured as the workers' app, without tasks.
+
+    Tasks are sent by name (``newsdesk.process_page``). The app does not become the process's
+    current one, so the crawl leaves any other app of the process as it was.
+    """
+    app = Celery("newsdesk", set_as_current=False)
+    app.config_from_object(celery_config())
+    app.conf.broker_url = broker_url
+    return app
 
 
 class QueueWorkers:

@@ -1,11 +1,11 @@
-"""What the command line prints: crawl summaries, articles, tables of sources and crawls."""
+"""What the command line prints for people: crawl summaries, articles, sources and crawls.
+
+Exports are ``workers.exports``; ``--json`` documents are made by ``workers.commands``.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from workers.records import Article, Source
@@ -73,27 +73,6 @@ def print_crawls(crawls: list[dict[str, Any]], out: TextIO = sys.stdout) -> None
               file=out)  # fmt: skip
 
 
-def write_articles(articles: Iterable[Article | dict[str, Any]], fmt: str, out: TextIO) -> int:
-    """Write articles (or revisions, as dicts) as ``jsonl`` or ``csv`` (list cells as JSON)."""
-    count = 0
-    writer = None
-    for article in articles:
-        row = article if isinstance(article, dict) else article.to_dict()
-        if fmt == "jsonl":
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
-            if writer is None:
-                writer = csv.DictWriter(out, fieldnames=list(row))
-                writer.writeheader()
-            writer.writerow(
-                {k: json.dumps(v) if isinstance(v, list) else v for k, v in row.items()}
-            )
-        count += 1
-    if fmt == "csv" and writer is None:
-        csv.writer(out).writerow(Article.__dataclass_fields__)
-    return count
-
-
 def print_article(article: Article, out: TextIO = sys.stdout) -> None:
     """A few lines about one article."""
     body = " ".join(article.body.split())
@@ -122,8 +101,9 @@ def print_sources(
             else "never crawled"
         )
         state = "" if source.enabled else " (disabled)"
-        print(
-            f"{source.name}{state}  {schedule}  {len(source.feeds)} feeds, "
-            f"{len(source.urls)} urls  {last}",
-            file=out,
+        targets = ", ".join(
+            f"{len(values)} {kind}"
+            for kind in ("feeds", "sitemaps", "sites", "urls")
+            if (values := getattr(source, kind))
         )
+        print(f"{source.name}{state}  {schedule}  {targets}  {last}", file=out)

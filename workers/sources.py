@@ -18,6 +18,7 @@ stored.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from datetime import timedelta
@@ -51,6 +52,9 @@ def load_sources_file(path: Path) -> list[Source]:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigurationError(f"{path}: not valid TOML: {error}") from error
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        raise ConfigurationError(f"{path}: not UTF-8 text (line {line})") from error
     entries = document.get("source")
     if not isinstance(entries, list) or not entries:
         raise ConfigurationError(f"{path}: no [[source]] tables")
@@ -67,7 +71,7 @@ def parse_source(entry: dict[str, Any], where: str) -> Source:
     """One validated source from a table of a sources file."""
     unknown = sorted(set(entry) - _KEYS)
     if unknown:
-        raise ConfigurationError(f"{where}: unknown keys {unknown}; known: {sorted(_KEYS)}")
+        raise ConfigurationError(f"{where}: {_unknown_keys(unknown)}")
     name = entry.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigurationError(f"{where}: 'name' must be letters, digits, '.', '_' or '-'")
@@ -77,12 +81,14 @@ def parse_source(entry: dict[str, Any], where: str) -> Source:
         raise ConfigurationError(f"{where}: give 'feeds', 'sitemaps', 'sites' or 'urls'")
     if "every" in entry and "cron" in entry:
         raise ConfigurationError(f"{where}: give 'every' or 'cron', not both")
+    if not isinstance(entry.get("enabled", True), bool):
+        raise ConfigurationError(f"{where}: 'enabled' must be true or false, without quotes")
     source = Source(
         name=name,
         **lists,
         every=entry.get("every"),
         cron=entry.get("cron"),
-        enabled=bool(entry.get("enabled", True)),
+        enabled=entry.get("enabled", True),
         options=_options(entry, where),
     )
     try:
@@ -116,6 +122,18 @@ def crawl_overrides(source: Source) -> dict[str, Any]:
     return {OPTIONS[key][0]: value for key, value in source.options.items() if key in OPTIONS}
 
 
+def _unknown_keys(unknown: list[str]) -> str:
+    """What is wrong with the unknown keys: each one, with the known key it may mean."""
+    guesses = {key: difflib.get_close_matches(key, _KEYS, n=1) for key in unknown}
+    named = ", ".join(
+        f"{key!r} (did you mean {guesses[key][0]!r}?)" if guesses[key] else repr(key)
+        for key in unknown
+    )
+    if all(guesses.values()):
+        return f"unknown keys: {named}"
+    return f"unknown keys: {named}; known keys: {', '.join(sorted(_KEYS))}"
+
+
 def _url_list(entry: dict[str, Any], key: str, where: str) -> list[str]:
     value = entry.get(key, [])
     if isinstance(value, str):
@@ -137,5 +155,7 @@ def _options(entry: dict[str, Any], where: str) -> dict[str, Any]:
                 value = float(value)
             if not isinstance(value, kind) or isinstance(value, bool):
                 raise ConfigurationError(f"{where}: '{key}' must be {kind.__name__}")
+            if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+                raise ConfigurationError(f"{where}: '{key}' must be a list of strings")
             options[key] = value
     return options

@@ -9,56 +9,21 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 
 from storage.sql import Database
-from workers.dedupe import DedupeRules, fingerprint
+from workers.dedupe import fingerprint
 from workers.errors import ExtractionTimeout
 from workers.extract import check_page, extract
 from workers.limits import too_deep
-from workers.normalise import UrlRules, body_text, normalise
+from workers.normalise import body_text, normalise
+from workers.pagework import PageWork
 from workers.records import Article, FetchedPage, Reason, Skip
-
-
-@dataclass(frozen=True)
-class PageWork:
-    """How pages are processed: limits and where to store. Plain values, built from settings."""
-
-    database_url: str
-    html_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
-    max_bytes: int = 5 * 1024 * 1024
-    min_words: int = 50
-    body_format: str = "text"  # text, markdown or html (EXTRACT_BODY_FORMAT)
-    max_depth: int = 200
-    time_limit: float = 30.0
-    hard_time_limit: float = 120.0
-    sqlite_busy_timeout: float = 60.0
-    url_rules: UrlRules = field(default_factory=UrlRules)
-    dedupe: DedupeRules = field(default_factory=DedupeRules)
-
-    @classmethod
-    def from_settings(cls, settings: Any, database_url: str | None = None) -> PageWork:
-        """The values of the settings module (or a Scrapy ``Settings``) that matter here."""
-        get = settings.get if hasattr(settings, "get") else lambda name: getattr(settings, name)
-        return cls(
-            database_url=database_url or get("DATABASE_URL"),
-            html_types=tuple(get("CRAWL_HTML_TYPES")),
-            max_bytes=int(get("EXTRACT_MAX_BYTES")),
-            min_words=int(get("EXTRACT_MIN_WORDS")),
-            body_format=str(get("EXTRACT_BODY_FORMAT")),
-            max_depth=int(get("EXTRACT_MAX_DEPTH")),
-            time_limit=float(get("EXTRACT_TIME_LIMIT")),
-            hard_time_limit=float(get("EXTRACT_HARD_TIME_LIMIT")),
-            sqlite_busy_timeout=float(get("DATABASE_SQLITE_BUSY_TIMEOUT")),
-            url_rules=UrlRules.from_settings(settings),
-            dedupe=DedupeRules.from_settings(settings),
-        )
-
 
 _databases: dict[str, Database] = {}
 
@@ -81,11 +46,21 @@ def forget_databases() -> None:
 
 def article_from_page(page: FetchedPage, work: PageWork) -> Article | Skip:
     """Extract and normalise one page, within the time limit; no storage."""
+    return timed_article_from_page(page, work)[0]
+
+
+def timed_article_from_page(
+    page: FetchedPage, work: PageWork
+) -> tuple[Article | Skip, float | None]:
+    """``article_from_page``, and the seconds extraction and normalisation took (also when
+    they timed out or failed); None for a page refused before extraction (``page_refusal``)."""
+    started: float | None = None
     try:
         with time_limit(work.time_limit):
             refused = page_refusal(page, work)
             if refused:
-                return refused
+                return refused, None
+            started = time.perf_counter()
             found = extract(
                 page,
                 html_types=list(work.html_types),
@@ -93,17 +68,22 @@ def article_from_page(page: FetchedPage, work: PageWork) -> Article | Skip:
                 min_words=work.min_words,
                 body_format=work.body_format,
             )
-            if not isinstance(found, Article):
-                return found
-            return normalise(found, url_rules=work.url_rules, body_format=work.body_format)
+            if isinstance(found, Article):
+                found = normalise(found, url_rules=work.url_rules, body_format=work.body_format)
+            return found, _since(started)
     except ExtractionTimeout:
         detail = f"extraction took longer than {work.time_limit:g} s"
-        return Skip(page.url, Reason.EXTRACT_TIMEOUT, detail, "extract", page.source)
+        skip = Skip(page.url, Reason.EXTRACT_TIMEOUT, detail, "extract", page.source)
     except SoftTimeLimitExceeded:
         raise  # the Celery task's own time limit: the task records it as extract_timeout
     except Exception as error:  # noqa: BLE001 - one bad page must not stop the rest
         detail = f"{type(error).__name__}: {error}"
-        return Skip(page.url, Reason.EXTRACT_ERROR, detail, "extract", page.source)
+        skip = Skip(page.url, Reason.EXTRACT_ERROR, detail, "extract", page.source)
+    return skip, _since(started)
+
+
+def _since(started: float | None) -> float | None:
+    return None if started is None else time.perf_counter() - started
 
 
 def page_refusal(page: FetchedPage, work: PageWork) -> Skip | None:
@@ -120,10 +100,12 @@ def process_page(message: dict[str, Any], work: PageWork) -> dict[str, Any]:
 
     The outcome is ``{"url", "outcome", ...}``: outcome ``new``, ``updated`` or ``unchanged``
     with the article's ``article_url``, or ``skipped``/``failed`` with ``reason`` and
-    ``detail``. Storage errors propagate, so the caller can retry.
+    ``detail``; and ``extract_seconds`` when the page was handed to extraction (for
+    ``workers.metrics``). Storage errors propagate, so the caller can retry.
     """
     page = FetchedPage.from_dict(message)
-    result = article_from_page(page, work)
+    result, seconds = timed_article_from_page(page, work)
+    timing = {} if seconds is None else {"extract_seconds": seconds}
     database = database_for(work)
     validators = page_validators(page)
     if isinstance(result, Skip):
@@ -133,6 +115,7 @@ def process_page(message: dict[str, Any], work: PageWork) -> dict[str, Any]:
             "outcome": "failed" if result.reason.is_failure else "skipped",
             "reason": str(result.reason),
             "detail": result.detail,
+            **timing,
         }
     change = database.store(
         result,
@@ -141,7 +124,7 @@ def process_page(message: dict[str, Any], work: PageWork) -> dict[str, Any]:
         fingerprint=fingerprint(body_text(result.body, work.body_format), work.dedupe),
         similarity_threshold=work.dedupe.threshold,
     )
-    return {"url": page.url, "outcome": change, "article_url": result.url}
+    return {"url": page.url, "outcome": change, "article_url": result.url, **timing}
 
 
 def page_validators(page: FetchedPage) -> dict[str, Any]:

@@ -20,11 +20,14 @@ def test_the_documented_example_loads() -> None:
     assert [s.name for s in sources] == [
         "example-news",
         "example-magazine",
+        "example-times",
         "example-wire",
         "paused",
     ]
-    news, magazine, wire, paused = sources
+    news, magazine, times, wire, paused = sources
     assert magazine.sites == ["https://magazine.example.com/"]
+    assert times.sitemaps == ["https://www.example-times.com/sitemaps/news.xml"]
+    assert times.cron == "5,35 * * * *"
     assert magazine.options == {"refetch_interval": 3600}
     assert news.feeds == [
         "https://www.example.com/rss.xml",
@@ -77,6 +80,10 @@ def test_options_become_crawl_settings() -> None:
          "not both"),
         ("[[source]]\nname = 'a'\nfeeds = ['https://a.example/f']\nmax_pages = 'ten'",
          "'max_pages' must be int"),
+        ("[[source]]\nname = 'a'\nfeeds = ['https://a.example/f']\nenabled = 'false'",
+         "'enabled' must be true or false"),
+        ("[[source]]\nname = 'a'\nfeeds = ['https://a.example/f']\nallow_private = [1]",
+         "'allow_private' must be a list of strings"),
         ("[[source]]\nname = 'a'\nfeeds = ['https://a.example/f']\nsitemap = 'x'", "unknown keys"),
         ("[[source]]\nname = 'a'\nfeeds = ['https://a.example/f']\n"
          "[[source]]\nname = 'a'\nurls = ['https://a.example/p']", "used twice: a"),
