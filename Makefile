@@ -33,9 +33,12 @@ lint: $(INSTALLED)
 
 check: lint test
 
-# Rewrite README.md's settings table from settings.py (a test fails when they differ).
+# Rewrite README.md's settings table and docs/configuration.md from settings.py (tests fail
+# when they differ). docs/architecture.png is drawn from docs/architecture.dot where Graphviz's
+# `dot` is installed (Debian: apt-get install graphviz).
 docs: $(INSTALLED)
-	$(BIN)/python docs/settings_reference.py --readme
+	$(BIN)/python docs/settings_reference.py --readme --docs
+	if command -v dot >/dev/null; then dot -Tpng -Gdpi=110 docs/architecture.dot -o docs/architecture.png; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache newsdesk-demo.db*

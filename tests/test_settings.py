@@ -1,4 +1,5 @@
-"""settings.py: defaults, environment overrides, and the README's table kept true."""
+"""settings.py: defaults, environment overrides, and the README's table and docs/configuration.md
+kept true."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "docs"))
-from settings_reference import markdown_table, settings_rows  # noqa: E402
+from settings_reference import (  # noqa: E402
+    configuration_page,
+    markdown_table,
+    read_settings,
+    settings_rows,
+)
 
 
 def settings_in_child(**env: str) -> dict:
@@ -84,7 +90,9 @@ def test_every_overridable_setting_is_documented() -> None:
     overridable = {
         node.args[0].value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_env"
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", "") == "_env"
+        and isinstance(node.args[0], ast.Constant)
     }
     assert overridable == documented
 
@@ -94,6 +102,52 @@ def test_readme_settings_table_matches_settings_py() -> None:
     start = readme.index("<!-- settings table: python docs/settings_reference.py -->\n")
     table = readme[start:].split("\n", 1)[1]
     assert table.startswith(markdown_table())
+
+
+def test_configuration_page_matches_settings_py() -> None:
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert page == configuration_page(), "run `make docs` to rewrite docs/configuration.md"
+
+
+SETTINGS_WITH_A_NEW_SECTION = """
+# --- Storage ---------------------------------------------------------
+
+# Where articles are stored.
+DATABASE_URL = _env("DATABASE_URL", "sqlite:///newsdesk.db")
+
+# --- Metrics (``/metrics``) -------------------------------------------
+
+# The port metrics are served on; see DATABASE_URL for where
+# articles go.
+METRICS_PORT = _env("METRICS_PORT", 9100)
+
+# Largest label set, in bytes.
+METRICS_MAX_BYTES = _env("METRICS_MAX_BYTES", 64 * 1024)
+
+# Labels added to every series.
+METRICS_LABELS: list[str] = _env("METRICS_LABELS", [])
+
+# Wiring, not meant to be changed.
+METRICS_REGISTRY = "default"
+UNDOCUMENTED = 1
+"""
+
+
+def test_configuration_page_groups_settings_by_any_section() -> None:
+    found = read_settings(SETTINGS_WITH_A_NEW_SECTION)
+    assert [(s.name, s.section, s.kind) for s in found] == [
+        ("DATABASE_URL", "Storage", "string"),
+        ("METRICS_PORT", "Metrics (`/metrics`)", "integer"),
+        ("METRICS_MAX_BYTES", "Metrics (`/metrics`)", "integer"),
+        ("METRICS_LABELS", "Metrics (`/metrics`)", "list of strings"),
+    ]
+    page = configuration_page(found)
+    assert page.count("\n## ") == 3  # Sections, Storage, Metrics
+    assert "- [Metrics (`/metrics`)](#metrics-metrics) (3)" in page
+    assert "`NEWSDESK_METRICS_MAX_BYTES` · integer · default `64 * 1024` (65,536)" in page
+    assert "see [DATABASE_URL](#database_url) for where articles go." in page
+    assert "METRICS_REGISTRY" not in page and "UNDOCUMENTED" not in page
+    assert page.index("## Storage") < page.index("### `DATABASE_URL`") < page.index("## Metrics")
 
 
 def test_only_settings_py_reads_the_environment() -> None:
