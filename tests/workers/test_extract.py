@@ -183,5 +183,4 @@ def test_a_section_front_is_skipped_with_the_signals_that_decided() -> None:
     assert isinstance(result, Skip)
     assert result.reason == Reason.NOT_ARTICLE
     assert result.detail.startswith("listing (score ")
-    assert "20 teaser blocks +1" in result.detail
-    assert "og:type website +1" in result.detail
+    assert "front-page URL +" in result.detail

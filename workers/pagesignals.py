@@ -1,0 +1,232 @@
+"""What a page's markup says about its kind, read before trafilatura prunes the tree.
+
+``read_page_signals(tree, url)`` counts what tells a story from a list, a shop, a forum, a
+service page or a manual on any site and in any language: the schema.org types declared in
+JSON-LD and microdata, ``og:type``, the shape of the page's own URL
+(``spiders.discovery.classify_url``), and the make-up of the main area: teaser blocks, link
+density, paragraphs, headings, forms and buttons, prices, code, dates and comments. Each count
+is one XPath or one regular expression over the page, so that reading them all costs a few
+milliseconds beside trafilatura's hundreds. ``workers.pagetype`` weighs them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from lxml.html import HtmlElement
+
+from spiders.discovery import classify_url
+
+LONG_PARAGRAPH_WORDS = 40  # a <p> of 40+ words is prose, not a teaser, a caption or a button
+# Words in class, id and itemprop values (and form actions) that name a part of a shop, a forum
+# or a landing page. Front-end frameworks and themes write them in English whatever the page's
+# language; each occurrence counts.
+MARKS = {
+    "price": re.compile("price|offers"),  # itemprop price, priceCurrency, offers; "product-price"
+    "cart": re.compile("cart|basket"),  # add-to-cart buttons and forms, mini-carts
+    "comment": re.compile("comment|reply|username"),  # comment threads, forum replies
+    "avatar": re.compile("avatar"),  # the pictures of the people who posted
+    "button": re.compile("btn|button|cta"),  # calls to action styled as buttons
+}
+# An amount of money: a currency sign or code beside a number ("$19.99", "12,50 €", "EUR 30").
+_PRICE = re.compile(
+    r"[$€£¥₹₽₩]\s?\d|\d\s?[$€£¥₹₽₩]|\b(USD|EUR|GBP|CHF|JPY|CAD|AUD|INR)\s?\d|\d\s?(USD|EUR|GBP)\b"
+)
+_HEADLINE = "a headline of several words"  # anchor text that makes a link a story's link
+_WORD = re.compile(r"\w+")
+_TITLE_END = re.compile(r"\s[|\-–—:·•»]\s")  # "Headline | Site", "Headline - Site"
+_SCHEMA_PREFIX = re.compile(r"^(https?://schema\.org/|schema:)")
+_PAGE_EXTENSION = re.compile(r"\.(html?|shtml|php\d?|aspx?|jsp|cms)$", re.IGNORECASE)
+_SLUG_SEPARATORS = re.compile(r"[-_+]+")
+_OUTSIDE_MAIN = "ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside"
+_INSIDE = f"[not({_OUTSIDE_MAIN})]"
+_SUBHEADING = "*[self::h2 or self::h3 or self::h4]"
+_JSON_LD = "//script[@type='application/ld+json']"
+_PUBLISHED = (
+    "//meta[@property='article:published_time' or @name='date' or @name='pubdate'"
+    " or @name='publish-date']"
+)
+_AUTHOR = "//meta[@name='author' or @property='article:author']"
+
+
+@dataclass(frozen=True)
+class PageSignals:
+    """What the markup says about the kind of page.
+
+    Counts are of the main area (``<main>``, ``role=main``, else the body) outside its nav,
+    header, footer and aside, unless "anywhere" is noted.
+    """
+
+    types: frozenset[str] = field(default_factory=frozenset)  # schema.org, JSON-LD + microdata
+    og_type: str = ""  # lower-case, "" when not declared
+    url_kind: str | None = None  # classify_url of the page's own URL: article, listing or None
+    story_path: bool = True  # no tag, forum, shop, docs or site-page segment (see below)
+    host_label: str = ""  # the first label of the host, lower-case: "www", "docs", "forum"...
+    slug_words: int = 0  # words of the URL's last path segment ("/news/council-votes": 2)
+    heading_words: int = 0  # words of the first <h1>, anywhere: a headline has many
+    title_words: int = 0  # words of <title>'s longest part between " | ", " - ", " – "...
+    teasers: int = 0  # <article> elements, or linked h2/h3 headings, whichever are more
+    repeated_blocks: int = 0  # elements with links followed by a sibling of the same class
+    link_density: float = 0.0  # share of the main area's words that are link text
+    words: int = 0  # words of the main area's text
+    paragraphs: int = 0  # <p> elements
+    long_paragraphs: int = 0  # <p> elements of LONG_PARAGRAPH_WORDS words or more
+    subheadings: int = 0  # h2-h4 elements
+    anchored_headings: int = 0  # h2-h4 with an id or a "#" link: a manual's linkable sections
+    images: int = 0  # <img> elements
+    tables: int = 0  # <table> elements
+    times: int = 0  # <time> elements
+    contact_links: int = 0  # tel: and mailto: links
+    code_blocks: int = 0  # <pre> elements, anywhere
+    inline_code: int = 0  # <code> elements outside <pre>, anywhere
+    fields: int = 0  # visible <input>, <select> and <textarea> elements, anywhere
+    buttons: int = 0  # <button> elements and button inputs, anywhere
+    sidebar_links: int = 0  # links in <nav> and <aside> elements, anywhere
+    prices: int = 0  # MARKS "price" anywhere, and amounts of money in the main area's text
+    cart: int = 0  # MARKS "cart", anywhere
+    comments: int = 0  # MARKS "comment", anywhere
+    avatars: int = 0  # MARKS "avatar", anywhere
+    calls_to_action: int = 0  # MARKS "button", anywhere
+    published: bool = False  # a publication date declared (article:published_time, datePublished)
+    author: bool = False  # an author declared (meta author, article:author, rel=author, itemprop)
+
+
+def read_page_signals(tree: HtmlElement, url: str) -> PageSignals:
+    """The signals of the parsed page ``tree`` found at ``url`` (call before trafilatura).
+
+    ``story_path`` asks ``classify_url`` whether the URL would be a story's if a headline linked
+    to it: not when a path segment names a list by tag or author, an account, a shop, a forum,
+    a manual or a site page ("/impressum"), nor for a one-word path ("/news").
+    """
+    main = _main_area(tree)
+    parts = urlsplit(url)
+    site = f"{parts.scheme}://{parts.netloc}/" if parts.netloc else ""
+    segments = [_PAGE_EXTENSION.sub("", unquote(s)) for s in parts.path.split("/") if s]
+    og = tree.xpath("//meta[@property='og:type' or @name='og:type']/@content")
+    outside = f"{_OUTSIDE_MAIN} or ancestor::script or ancestor::style"
+    text = " ".join(main.xpath(f".//text()[not({outside})]"))
+    words = len(_WORD.findall(text))
+    paragraphs = [len(_WORD.findall(p.text_content())) for p in main.xpath(f".//p{_INSIDE}")]
+    scripts = [script.text or "" for script in tree.xpath(_JSON_LD)]
+    itemprops = tree.xpath("//@itemprop")
+    marked = _marked(tree, itemprops)
+    return PageSignals(
+        types=frozenset(_declared_types(tree, scripts)),
+        og_type=str(og[0]).strip().lower() if og else "",
+        url_kind=classify_url(url, site) if site else None,
+        story_path=bool(site) and classify_url(url, site, _HEADLINE, "heading") == "article",
+        host_label=(parts.hostname or "").split(".")[0],
+        slug_words=len(_SLUG_SEPARATORS.split(segments[-1].strip("-_+"))) if segments else 0,
+        heading_words=len(_WORD.findall(" ".join(tree.xpath("(//h1)[1]//text()")))),
+        title_words=max(
+            len(_WORD.findall(part)) for part in _TITLE_END.split(tree.findtext(".//title") or "")
+        ),
+        teasers=_teasers(main),
+        repeated_blocks=_count(
+            main, ".//*[@class and .//a][@class = following-sibling::*[1]/@class]"
+        ),
+        link_density=_link_density(main, words),
+        words=words,
+        paragraphs=len(paragraphs),
+        long_paragraphs=sum(length >= LONG_PARAGRAPH_WORDS for length in paragraphs),
+        subheadings=_count(main, f".//{_SUBHEADING}{_INSIDE}"),
+        anchored_headings=_count(
+            main, f".//{_SUBHEADING}[@id or .//a[starts-with(@href, '#')]]{_INSIDE}"
+        ),
+        images=_count(main, f".//img{_INSIDE}"),
+        tables=_count(main, f".//table{_INSIDE}"),
+        times=_count(main, f".//time{_INSIDE}"),
+        contact_links=_count(
+            main, f".//a[starts-with(@href, 'tel:') or starts-with(@href, 'mailto:')]{_INSIDE}"
+        ),
+        code_blocks=_count(tree, "//pre"),
+        inline_code=_count(tree, "//code[not(ancestor::pre)]"),
+        fields=_count(tree, "//input[not(@type='hidden' or @type='submit' or @type='button')]")
+        + _count(tree, "//select")
+        + _count(tree, "//textarea"),
+        buttons=_count(tree, "//button")
+        + _count(tree, "//input[@type='submit' or @type='button']"),
+        sidebar_links=_count(tree, "//nav//a") + _count(tree, "//aside//a"),
+        prices=marked["price"] + len(_PRICE.findall(text)),
+        cart=marked["cart"],
+        comments=marked["comment"],
+        avatars=marked["avatar"],
+        calls_to_action=marked["button"],
+        published="datePublished" in itemprops
+        or _count(tree, _PUBLISHED) > 0
+        or any("datePublished" in script for script in scripts),
+        author="author" in itemprops
+        or _count(tree, _AUTHOR) > 0
+        or _count(tree, "//a[@rel='author']") > 0
+        or any('"author"' in script for script in scripts),
+    )
+
+
+def _marked(tree: HtmlElement, itemprops: list[str]) -> dict[str, int]:
+    """How often the class, id and itemprop values and form actions name each of ``MARKS``.
+
+    One regular expression over all the values at once: an XPath ``contains()`` for each
+    would walk the whole tree again.
+    """
+    attributes = tree.xpath("//@class") + tree.xpath("//@id") + tree.xpath("//form/@action")
+    values = "\n".join(attributes + itemprops).lower()
+    return {mark: len(pattern.findall(values)) for mark, pattern in MARKS.items()}
+
+
+def _count(tree: HtmlElement, path: str) -> int:
+    return int(tree.xpath(f"count({path})"))
+
+
+def _declared_types(tree: HtmlElement, scripts: list[str]) -> Iterator[str]:
+    """The schema.org type names of the page's JSON-LD ``scripts`` and microdata items."""
+    for script in scripts:
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue
+        for node in _nodes(data):
+            declared = node.get("@type")
+            for name in declared if isinstance(declared, list) else [declared]:
+                if isinstance(name, str):
+                    yield _SCHEMA_PREFIX.sub("", name)
+    for itemtype in tree.xpath("//*[@itemtype]/@itemtype"):
+        for name in str(itemtype).split():
+            yield name.rstrip("/").rpartition("/")[2]
+
+
+def _nodes(data: Any) -> Iterator[dict[str, Any]]:
+    """The JSON-LD nodes of a script at its top level: lists and ``@graph`` opened."""
+    if isinstance(data, list):
+        for item in data:
+            yield from _nodes(item)
+    elif isinstance(data, dict):
+        yield data
+        yield from _nodes(data.get("@graph"))
+
+
+def _main_area(tree: HtmlElement) -> HtmlElement:
+    """The ``<main>`` element (or ``role=main``), else the body, else the whole page."""
+    for path in ("//main", "//*[@role='main']", "//body"):
+        found = tree.xpath(path)
+        if found:
+            return found[0]
+    return tree
+
+
+def _teasers(main: HtmlElement) -> int:
+    """Repeated teaser blocks: ``<article>`` elements, or h2/h3 headings that are links."""
+    articles = _count(main, f".//article{_INSIDE}")
+    linked = _count(main, f".//*[self::h2 or self::h3][.//a or ancestor::a]{_INSIDE}")
+    return max(articles, linked)
+
+
+def _link_density(main: HtmlElement, words: int) -> float:
+    """The share of the main area's ``words`` (outside nav, header, footer, aside) in links."""
+    links = main.xpath(f".//a[not({_OUTSIDE_MAIN} or ancestor::a)]")
+    linked = sum(len(_WORD.findall(link.text_content())) for link in links)
+    return min(linked / words, 1.0) if words else 0.0
