@@ -104,8 +104,13 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
             *og.get("article:published_time", []),
             *dc.get("date", []),
             *dc.get("issued", []),
+            *_itemprop_dates(tree, "datePublished"),
         ),
-        modified_at=_first_date(article.get("dateModified"), *og.get("article:modified_time", [])),
+        modified_at=_first_date(
+            article.get("dateModified"),
+            *og.get("article:modified_time", []),
+            *_itemprop_dates(tree, "dateModified"),
+        ),
         keywords=_keywords(_strings(article.get("keywords")) or og.get("article:tag", [])),
         meta_keywords=meta.get("news_keywords", [])
         or meta.get("keywords", [])
@@ -274,6 +279,18 @@ def _meta_names(tree: HtmlElement) -> dict[str, list[str]]:
         if name in {"keywords", "news_keywords", "author"} and meta.get("content").strip():
             values.setdefault(name, []).append(meta.get("content").strip())
     return values
+
+
+def _itemprop_dates(tree: HtmlElement, name: str) -> list[str]:
+    """The machine-readable dates of the page's ``itemprop=name`` elements, in page order.
+
+    Pages often mark their visible date up as ``<time itemprop="datePublished" datetime=…>``
+    without the ``itemscope`` it belongs to, so extruct's microdata has no item holding it (a
+    date inside a declared article item comes first anyway). Only the ``datetime`` or
+    ``content`` attribute is read: the visible text is for people.
+    """
+    found = tree.xpath(f"//*[@itemprop='{name}'][@datetime or @content]")
+    return [element.get("datetime") or element.get("content") for element in found[:3]]
 
 
 def _dublin_core(found: list[dict[str, Any]]) -> dict[str, list[str]]:

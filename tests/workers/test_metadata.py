@@ -193,3 +193,17 @@ def test_a_nav_inside_the_article_marked_as_its_tags_is_its_tag_list() -> None:
 def test_the_visible_byline_is_read_with_the_metadata() -> None:
     body = '<article><h1>Storm</h1><p class="byline">By Jane Doe</p></article>'
     assert read(body=body).bylines == ["Jane Doe"]
+
+
+def test_a_dated_time_element_without_its_item_still_dates_the_article() -> None:
+    body = (
+        '<meta name="DCSext.articleFirstPublished" content="2019-02-05 16:07">'
+        "<h1>Best heated airers</h1>"
+        '<time itemprop="datePublished" datetime="2023-08-30T16:45+0100">30 August 2023</time>'
+        "<time itemprop='dateModified' content='2023-09-01'>1 Sept</time>"
+    )
+    metadata = read(body=body)
+    assert metadata.published_at == "2023-08-30T16:45:00+01:00"
+    assert metadata.modified_at == "2023-09-01"
+    declared = {"@type": "NewsArticle", "datePublished": "2023-08-29T10:00:00+01:00"}
+    assert read(body=body, ld=declared).published_at == "2023-08-29T10:00:00+01:00"
