@@ -240,8 +240,8 @@ def test_the_hard_time_limit_kills_a_page_that_ignores_the_soft_one(tmp_path: Pa
     database_url = f"sqlite:///{tmp_path / 'hard.db'}"
     Database.open(database_url).close()
     work = PageWork(database_url, time_limit=0, hard_time_limit=5.0)
-    # 100,000 empty paragraphs: a quarter of a minute of extraction, far past the limit.
-    stuck = _page(b"<html><body>" + b"<p>" * 100_000 + b"</body></html>", "https://a.example/stuck")
+    # 300,000 empty paragraphs: about 10 s of extraction here (100,000 took 4 s), past the limit.
+    stuck = _page(b"<html><body>" + b"<p>" * 300_000 + b"</body></html>", "https://a.example/stuck")
     article = big_page().body[:30_000] + b"</p></article></body></html>"
     before, after = (
         _page(article, "https://a.example/before"),
