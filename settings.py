@@ -10,8 +10,8 @@ settings that are newsdesk's own carry a prefix by component: ``DATABASE_*``, ``
 ``EXTRACT_*``, ``CRAWL_*``, ``EMBEDDED_*``, ``API_*``, ``METRICS_*``, ``DEMO_*``, and
 ``ALLOW_PRIVATE``.
 
-README.md's settings table lists them all (``make docs`` writes it from this file); the
-comment above each setting is its documentation.
+README.md's settings table and docs/configuration.md list them all (``make docs`` writes both
+from this file); the comment above each setting is its documentation.
 """
 
 from __future__ import annotations
