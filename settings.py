@@ -198,6 +198,12 @@ CRAWL_BACKOFF_AFTER = _env("CRAWL_BACKOFF_AFTER", 3)
 # Longest delay between two requests to a failing site, in seconds.
 CRAWL_BACKOFF_MAX_DELAY = _env("CRAWL_BACKOFF_MAX_DELAY", 60.0)
 
+# Connection-level failures in a row (refused, DNS, timeout, TLS; not HTTP error statuses) after
+# which a site (host and port) is given up for the rest of the crawl: its other requests are not
+# sent, and each is recorded as ``download_error`` ("site unreachable: …"), for ``newsdesk
+# failures retry`` or the next crawl, which tries the site again. 0: never give up on a site.
+CRAWL_SITE_DOWN_AFTER = _env("CRAWL_SITE_DOWN_AFTER", 5)
+
 # Name of a shared crawl frontier. Crawler processes (on any machines) started with the same
 # name share one request queue and one seen-URL set in Redis, so they split the work and no
 # URL is fetched twice. Empty: each crawl keeps its frontier to itself. Use a new name for

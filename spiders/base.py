@@ -2,7 +2,8 @@
 
 A spider's article pages end as ``FetchedPage`` items; every request that fails (refused,
 forbidden by robots.txt, timed out, too large, 404…) ends as a ``Skip`` item with its reason.
-Both go to the hand-off pipeline, so no page goes unaccounted for.
+Both go to the hand-off pipeline, so no page goes unaccounted for. The one exception is a
+request dropped unsent by a stopping crawl, which the next crawl fetches.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from twisted.python.failure import Failure
 
 from spiders.guard import BlockedRequest
 from spiders.incremental import Refetch, conditional_headers, should_fetch
+from spiders.politeness import CrawlStopping
 from storage.sql import Database
 from workers.records import FetchedPage, Reason, Skip
 
@@ -245,7 +247,10 @@ class NewsSpider(scrapy.Spider):
         await asyncio.to_thread(self.database.save_page_state, url, outcome, validators)
 
     def request_failed(self, failure: Failure) -> Iterator[Skip]:
-        """A ``Skip`` with the reason the request failed."""
+        """A ``Skip`` with the reason the request failed; none for a request left unsent
+        because the crawl is stopping, which the next crawl fetches as if never listed."""
+        if isinstance(failure.value, CrawlStopping):
+            return
         request = failure.request  # type: ignore[attr-defined]
         reason, detail = failure_reason(failure)
         yield Skip(
