@@ -8,12 +8,13 @@ million articles), where one pass over the table takes 0.25 s.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, func, select
 
 from storage.models import CrawlRecord, StoredArticle, StoredSource
+from storage.queries import as_utc
 
 
 def newest_articles(engine: Engine) -> dict[str, datetime]:
@@ -47,9 +48,4 @@ def _of_enabled_sources(connection: Connection, query: Select[Any, Any]) -> dict
         .all()
     )
     rows = connection.execute(query)
-    return {source: _utc(moment) for source, moment in rows if source in enabled and moment}
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored in UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return {source: as_utc(moment) for source, moment in rows if source in enabled and moment}

@@ -96,7 +96,7 @@ def search_terms(query: str) -> list[list[str]]:
 
 def encode_cursor(moment: datetime, row_id: int) -> str:
     """The opaque cursor of the row keyed (``moment``, ``row_id``)."""
-    raw = json.dumps([_utc(moment).isoformat(), row_id]).encode()
+    raw = json.dumps([as_utc(moment).isoformat(), row_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -107,12 +107,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         moment, row_id = json.loads(raw)
         if not isinstance(row_id, int) or not 0 < row_id < 2**31:
             raise ValueError(row_id)
-        return _utc(datetime.fromisoformat(moment)), row_id
+        return as_utc(datetime.fromisoformat(moment)), row_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as error:
         raise BadCursor(f"not a cursor: {cursor[:80]!r}") from error
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """The same instant in UTC; a naive time (SQLite gives those back) is taken as UTC."""
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -162,11 +162,11 @@ class Queries:
         if where.language is not None:
             conditions.append(StoredArticle.language == _clean(where.language))
         if where.since is not None:
-            conditions.append(article_time >= _utc(where.since))
+            conditions.append(article_time >= as_utc(where.since))
         if where.until is not None:
-            conditions.append(article_time < _utc(where.until))
+            conditions.append(article_time < as_utc(where.until))
         if where.stored_since is not None:
-            conditions.append(StoredArticle.last_stored_at >= _utc(where.stored_since))
+            conditions.append(StoredArticle.last_stored_at >= as_utc(where.stored_since))
         if where.unique:
             conditions.append(StoredArticle.duplicate_of.is_(None))
         if where.tag is not None:
@@ -325,4 +325,4 @@ _SUMMARY = [
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     """A row with its times as ISO 8601 in UTC."""
-    return {k: _utc(v).isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+    return {k: as_utc(v).isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
