@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import trafilatura
 from scrapy.http import HtmlResponse, Request
 
 from spiders.feeds import dtd_refusal
@@ -27,7 +28,7 @@ from tests.cli import NEWSDESK, crawl_summary, host_port
 from tests.hostile_site import FEEDS, PAGES, SITEMAPS, Case, HostileSite, Trap
 from tests.processes import big_page
 from workers.embedded import EmbeddedWorkers
-from workers.limits import nested_deeper_than
+from workers.limits import nested_deeper_than, tree_deeper_than
 from workers.records import FetchedPage, Skip
 from workers.tasks import PageWork, article_from_page
 
@@ -201,6 +202,14 @@ def test_nesting_depth_counts_html_and_body(depth: int, deeper: bool) -> None:
     assert nested_deeper_than(body, 200) is deeper
 
 
+@pytest.mark.parametrize("depth", [10, 198, 199, 250, 100_000])
+@pytest.mark.parametrize("limit", [12, 200, 254])
+def test_the_parsed_tree_tells_the_depth_as_the_byte_pass_does(depth: int, limit: int) -> None:
+    body = b"<html><body>" + b"<div>" * depth + b"x" + b"</div>" * depth + b"</body></html>"
+    tree = trafilatura.load_html(body)
+    assert tree_deeper_than(tree, limit) is nested_deeper_than(body, limit)
+
+
 def test_a_page_nested_too_deep_is_refused_before_extraction(sqlite_database: str) -> None:
     article = big_page().body[:20_000]
     body = b"<div>" * 100_000 + article + b"</div>" * 100_000
@@ -239,9 +248,10 @@ def test_the_hard_time_limit_kills_a_page_that_ignores_the_soft_one(tmp_path: Pa
     records the page as ``extract_timeout`` and goes on with the next page."""
     database_url = f"sqlite:///{tmp_path / 'hard.db'}"
     Database.open(database_url).close()
-    work = PageWork(database_url, time_limit=0, hard_time_limit=5.0)
-    # 300,000 empty paragraphs: about 10 s of extraction here (100,000 took 4 s), past the limit.
-    stuck = _page(b"<html><body>" + b"<p>" * 300_000 + b"</body></html>", "https://a.example/stuck")
+    # The limit leaves a cold pool process room for its imports on a loaded machine (the first
+    # page took over 5 s at load 3); 800,000 empty paragraphs take about 30 s (300,000: 10-14 s).
+    work = PageWork(database_url, time_limit=0, hard_time_limit=10.0)
+    stuck = _page(b"<html><body>" + b"<p>" * 800_000 + b"</body></html>", "https://a.example/stuck")
     article = big_page().body[:30_000] + b"</p></article></body></html>"
     before, after = (
         _page(article, "https://a.example/before"),

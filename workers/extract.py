@@ -4,8 +4,9 @@
 with the reason the page is not one. Cleaning the fields is ``normalise``'s job. Each field
 takes the first source that has a value, the page's own markup before the listing's hints and
 trafilatura: the order of trust for every field is in docs/quality.md. The page is parsed once;
-extruct (``metadata``), the byline and tag readers and the page-type signals read that tree
-before trafilatura, which prunes it.
+extruct (``metadata``), the byline and tag readers and the page-type signals read that tree,
+trafilatura extracts the main text from a copy of it, and its metadata is read from the tree
+only for the fields the page's own markup leaves empty (``workers.fallback``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from workers.body import (
     without_repeats,
 )
 from workers.bylines import is_publisher
+from workers.fallback import TrafilaturaFields
 from workers.language import article_language
+from workers.limits import too_deep
 from workers.metadata import PageMetadata, read_metadata
 from workers.pagetype import judge, read_page_signals
 from workers.records import Article, FetchedPage, Reason, Skip
@@ -83,11 +86,13 @@ def extract(
     max_bytes: int,
     min_words: int,
     body_format: str = "text",
+    max_depth: int = 0,
 ) -> Article | Skip:
     """The article in ``page``, or the reason there is none.
 
     ``body_format`` is "text" (plain text, paragraphs a line each), "markdown" or "html"
-    (see ``workers.body``); every check reads the plain text whatever the format.
+    (see ``workers.body``); every check reads the plain text whatever the format. A page
+    nested deeper than ``max_depth`` levels is refused (``workers.limits``; 0: no limit).
     """
     if body_format not in BODY_FORMATS:
         raise ValueError(f"body format {body_format!r} is none of {', '.join(BODY_FORMATS)}")
@@ -95,16 +100,20 @@ def extract(
     if skip:
         return skip
     tree = trafilatura.load_html(decode_html(page))
+    # Before the parse is judged: a page nested too deep can come out of libxml2 as no tree.
+    deep = too_deep(page, max_depth, tree)
+    if deep:
+        return deep
     if tree is None:
         return _skip(page, Reason.NOT_HTML, "not parseable as HTML")
-    # Read before trafilatura runs: it prunes the tree it is given.
     declared_language = _declared_language(tree)
     metadata = read_metadata(tree, page.final_url)
     signals = read_page_signals(tree, page.final_url)
+    fallback = TrafilaturaFields(tree, page.final_url)
     extracted = trafilatura.bare_extraction(
-        tree,
+        tree,  # on a copy: ``fallback`` reads the tree as parsed
         url=page.final_url,
-        with_metadata=True,
+        with_metadata=False,
         include_comments=False,
         include_tables=True,
         include_formatting=body_format != "text",
@@ -122,7 +131,7 @@ def extract(
     not_article = judge(signals, text, free=False if paywalled else metadata.free)
     if not_article:
         return _skip(page, Reason.NOT_ARTICLE, not_article)
-    article = _article(page, document, text, declared_language, metadata)
+    article = _article(page, fallback, text, declared_language, metadata)
     body = without_repeats(text, article.title, article.authors)
     if body_format != "text" and text is document["text"]:
         body = render(extracted, text, body_format, article.title)
@@ -139,7 +148,7 @@ def _paywalled(metadata: PageMetadata, text: str) -> bool | None:
 
 def _article(
     page: FetchedPage,
-    document: dict[str, Any],
+    fallback: TrafilaturaFields,
     body: str,
     declared_language: str | None,
     metadata: PageMetadata,
@@ -147,47 +156,53 @@ def _article(
     """The fields merged: the page's metadata first, then the listing's hints, then trafilatura."""
     hints = page.hints
     return Article(
-        url=document.get("url") or page.final_url,
+        url=fallback.url or page.final_url,
         fetched_url=page.final_url,
-        title=metadata.heading or metadata.headline or hints.get("title") or document.get("title"),
+        title=metadata.heading or metadata.headline or hints.get("title") or fallback.title,
         body=body,
         tags=(
             metadata.keywords
             or _as_list(hints.get("tags"))
             or metadata.meta_keywords
-            or _as_list(document.get("tags"))
+            or fallback.tags
         ),
-        authors=_authors(page, document, metadata),
-        published_at=metadata.published_at or hints.get("published_at") or document.get("date"),
+        authors=_authors(page, fallback, metadata),
+        published_at=metadata.published_at or hints.get("published_at") or fallback.date,
         updated_at=metadata.modified_at,
         language=article_language(
-            [metadata.language, declared_language, document.get("language"), hints.get("language")],
+            [metadata.language, declared_language, hints.get("language")],
             body,
         ),
-        description=metadata.description or document.get("description") or hints.get("summary"),
-        image=metadata.image or document.get("image"),
-        site_name=metadata.site_name or document.get("sitename"),
-        categories=metadata.sections or _as_list(document.get("categories")),
+        description=metadata.description or fallback.description or hints.get("summary"),
+        image=metadata.image or fallback.image,
+        site_name=metadata.site_name or fallback.site_name,
+        categories=metadata.sections or fallback.categories,
         fetched_at=page.fetched_at,
         source=page.source,
     )
 
 
-def _authors(page: FetchedPage, document: dict[str, Any], metadata: PageMetadata) -> list[str]:
+def _authors(page: FetchedPage, fallback: TrafilaturaFields, metadata: PageMetadata) -> list[str]:
     """The people who wrote the article; the publisher only when no person is named.
 
     In order: the declared persons, trafilatura's author, the visible byline, the listing's
     hint. A name in any of them that is the publisher's own (``bylines.is_publisher``) is set
-    aside and used, with the declared organisations, only when nothing else is left.
+    aside and used, with the declared organisations, only when nothing else is left. Each is
+    read only when the ones before it named no person (trafilatura's reading walks the tree).
+    Where the page declares authors, trafilatura would give those same names, so it is asked
+    only when the page declares none: its guess from the page's layout ("Full Bio", "Author
+    Posted by ...") is worth less than the visible byline.
     """
     publishers = [name for name in (metadata.site_name, *metadata.organisations) if name]
+    declared = bool(metadata.persons or metadata.organisations)
     set_aside: list[str] = []
-    for names in (
-        metadata.persons,
-        _as_list(document.get("author"), separator=";"),
-        metadata.bylines,
-        _as_list(page.hints.get("authors")),
+    for read in (
+        lambda: metadata.persons,
+        lambda: [] if declared else _as_list(fallback.author, separator=";"),
+        lambda: metadata.bylines,
+        lambda: _as_list(page.hints.get("authors")),
     ):
+        names = read()
         people = [name for name in names if not is_publisher(name, publishers, page.final_url)]
         if people:
             return people

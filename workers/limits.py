@@ -2,9 +2,12 @@
 
 HTML nesting: libxml2 (under lxml and trafilatura) builds at most 255 levels of elements and
 silently drops what lies deeper, so a page nested 100,000 levels deep comes out as an empty
-page, or as a wrong one, rather than as refused. ``too_deep`` measures the nesting first with
-a parser that builds no tree and stops at the limit, so the cost is one pass over the bytes,
-and memory does not grow with the page.
+page, or as a wrong one, rather than as refused. Below that cap, the parsed tree tells:
+a page nested deeper than the limit has elements one level past it (``tree_deeper_than``, one
+XPath step a level, 0.2 ms a page). For a limit at or past the cap the tree cannot tell, and
+``nested_deeper_than`` measures the nesting with a parser that builds no tree and stops at
+the limit: one more pass over the bytes (2-3 ms a page), with memory that does not grow with
+the page.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from lxml import etree
+from lxml.html import HtmlElement
 
 from workers.records import FetchedPage, Reason, Skip
+
+LIBXML2_LEVELS = 255  # libxml2 drops the elements nested deeper than this
 
 
 class _Deeper(Exception):
@@ -53,10 +59,23 @@ def nested_deeper_than(html: bytes, limit: int) -> bool:
     return False
 
 
-def too_deep(page: FetchedPage, max_depth: int) -> Skip | None:
+def tree_deeper_than(tree: HtmlElement, limit: int) -> bool:
+    """Whether the parsed ``tree`` has elements nested more than ``limit`` levels deep
+    (``<html>`` is level 1); only meaningful for a ``limit`` below ``LIBXML2_LEVELS``."""
+    root = tree.getroottree().getroot()
+    return bool(root.xpath("/" + "/".join(["*"] * (limit + 1))))
+
+
+def too_deep(page: FetchedPage, max_depth: int, tree: HtmlElement | None = None) -> Skip | None:
     """A ``too_large`` skip for a page nested deeper than ``max_depth``; None otherwise or
-    when ``max_depth`` is 0."""
-    if max_depth <= 0 or not nested_deeper_than(page.body, max_depth):
+    when ``max_depth`` is 0. ``tree``, the page as parsed, spares a pass over the bytes."""
+    if max_depth <= 0:
+        return None
+    if tree is not None and max_depth < LIBXML2_LEVELS:
+        deeper = tree_deeper_than(tree, max_depth)
+    else:
+        deeper = nested_deeper_than(page.body, max_depth)
+    if not deeper:
         return None
     detail = f"HTML nested deeper than {max_depth} levels"
     return Skip(page.url, Reason.TOO_LARGE, detail, "extract", page.source)

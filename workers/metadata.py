@@ -118,7 +118,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         sections=_strings(article.get("articleSection")) or og.get("article:section", []),
         description=_text(article.get("description")) or _first(og, "og:description"),
         image=_image(article.get("image")) or _first(og, "og:image"),
-        site_name=_first(og, "og:site_name") or _name(publisher),
+        site_name=_first(og, "og:site_name") or _name(publisher) or _site_name(items),
         language=_text(article.get("inLanguage")) or _first(og, "og:locale"),
         free=_free(article),
         body=_text(article.get("articleBody")),
@@ -178,6 +178,16 @@ def _main_article(items: list[dict[str, Any]], url: str) -> dict[str, Any]:
     return (with_headline or articles)[0]
 
 
+def _site_name(items: list[dict[str, Any]]) -> str | None:
+    """The name of the page's ``WebSite`` node, else of its first ``Organization``: sites
+    that declare no publisher on the article still describe themselves beside it."""
+    for kinds in ({"WebSite"}, {"Organization", "NewsMediaOrganization"}):
+        for item in items:
+            if schema_type(item) & kinds and _name(item):
+                return _name(item)
+    return None
+
+
 def _resolve_id(value: Any) -> Any:
     return value.get("@id") if isinstance(value, dict) else value
 
@@ -200,6 +210,9 @@ def _authors(value: Any, nodes: dict[str, dict[str, Any]]) -> tuple[list[str], l
                 persons.append(author)
         elif isinstance(author, dict):
             names = [name for name in _strings(author.get("name")) if not _is_url(name)]
+            if not names:  # schema.org's parts of a name, where the CMS gives no whole one
+                parts = _strings(author.get("givenName")) + _strings(author.get("familyName"))
+                names = [" ".join(part.strip() for part in parts)] if parts else []
             is_person = not schema_type(author) or schema_type(author) & PERSON_TYPES
             (persons if is_person else organisations).extend(names)
     return persons, organisations

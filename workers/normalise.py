@@ -47,6 +47,8 @@ _ROLES = frozenset(
 _INVERTED_NAME = re.compile(r"^\s*([^\W\d_][\w'-]*),\s*([^\W\d_][\w'-]*)\s*$")
 # A name has at most this many words; a longer part is a job title or a sentence.
 _NAME_WORDS = 5
+# A host name given as a byline ("Lrt.lt", "hessenschau.de"): the site, not a person.
+_HOST_NAME = re.compile(r"[^\s@]+\.[a-z]{2,}")
 # Machine tags that CMSs put among the keywords: "Category: News", an id, a UUID.
 _MACHINE_TAG = re.compile(r"^[\w ]{1,30}:\s|^[\d\W]+$|^[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE)
 
@@ -219,7 +221,8 @@ def clean_authors(values: list[str]) -> list[str]:
     """Person names as a list: no "By", roles, dates, e-mail addresses, handles or repeats.
 
     A byline is split at ";", "/", ",", and at "and"/"und"/"et"/"og"/"och"/"&"; parts that are a
-    role ("Reporter"), hold a digit (a date), or have more than five words (a job title) go.
+    role ("Reporter"), hold a digit (a date), have more than five words (a job title) or are a
+    host name ("site.com") go.
     A value that is just "Last, First" (two capitalised words, the second no role) is one
     name, turned round: "Tollefson, Jeff" is Jeff Tollefson, not two people.
     """
@@ -248,6 +251,7 @@ def _is_name(text: str) -> bool:
         and text.casefold() not in _ROLES
         and not any(char.isdigit() for char in text)
         and ":" not in text
+        and not _HOST_NAME.fullmatch(text)
     )
 
 

@@ -20,7 +20,6 @@ from storage.sql import Database
 from workers.dedupe import fingerprint
 from workers.errors import ExtractionTimeout
 from workers.extract import check_page, extract
-from workers.limits import too_deep
 from workers.normalise import body_text, normalise
 from workers.pagework import PageWork
 from workers.records import Article, FetchedPage, Reason, Skip
@@ -67,6 +66,7 @@ def timed_article_from_page(
                 max_bytes=work.max_bytes,
                 min_words=work.min_words,
                 body_format=work.body_format,
+                max_depth=work.max_depth,
             )
             if isinstance(found, Article):
                 found = normalise(found, url_rules=work.url_rules, body_format=work.body_format)
@@ -88,11 +88,8 @@ def _since(started: float | None) -> float | None:
 
 def page_refusal(page: FetchedPage, work: PageWork) -> Skip | None:
     """The reason a page is not handed to extraction at all: the checks of ``check_page``
-    (media type, empty, size), then nesting depth (``workers.limits``)."""
-    html_types = list(work.html_types)
-    return check_page(page, html_types=html_types, max_bytes=work.max_bytes) or too_deep(
-        page, work.max_depth
-    )
+    (media type, empty, size). Extraction checks the nesting depth on the parsed page."""
+    return check_page(page, html_types=list(work.html_types), max_bytes=work.max_bytes)
 
 
 def process_page(message: dict[str, Any], work: PageWork) -> dict[str, Any]:
@@ -103,7 +100,11 @@ def process_page(message: dict[str, Any], work: PageWork) -> dict[str, Any]:
     ``detail``; and ``extract_seconds`` when the page was handed to extraction (for
     ``workers.metrics``). Storage errors propagate, so the caller can retry.
     """
-    page = FetchedPage.from_dict(message)
+    return process_fetched(FetchedPage.from_dict(message), work)
+
+
+def process_fetched(page: FetchedPage, work: PageWork) -> dict[str, Any]:
+    """``process_page`` of the page itself, as the embedded pool hands it over."""
     result, seconds = timed_article_from_page(page, work)
     timing = {} if seconds is None else {"extract_seconds": seconds}
     database = database_for(work)

@@ -169,6 +169,30 @@ def test_the_publisher_is_the_author_only_when_no_person_is_named() -> None:
     assert article.authors == ["Example Times"]
 
 
+def test_a_declared_publisher_author_gives_way_to_the_byline_not_to_a_layout_guess() -> None:
+    """trafilatura's guess from the layout ("Full Bio" in an author box) is not asked when the
+    page declares its authors: here the publisher, set aside for the visible byline."""
+    ld = ('{"@type": "Article", "headline": "Council approves the plan",'
+          ' "author": {"@type": "Person", "name": "The Example Times Team"},'
+          ' "publisher": {"@type": "Organization", "name": "Example Times"}}')  # fmt: skip
+    html = (f'<html><head><script type="application/ld+json">{ld}</script></head><body>'
+            '<div class="author-box"><a class="author" href="/bio">Full Bio</a></div>'
+            "<article><h1>Council approves the plan</h1>"
+            f'<p class="byline">By Jane Doe</p>{REPORT}</article></body></html>'
+            ).encode()  # fmt: skip
+    article = article_from_page(fetched(html), WORK)
+    assert isinstance(article, Article)
+    assert article.authors == ["Jane Doe"]
+
+
+def test_without_declared_authors_trafilatura_reads_them_from_the_page() -> None:
+    html = ('<html><head><meta name="author" content="Jane Doe"></head><body>'
+            f"<article>{REPORT}</article></body></html>").encode()  # fmt: skip
+    article = article_from_page(fetched(html), WORK)
+    assert isinstance(article, Article)
+    assert article.authors == ["Jane Doe"]
+
+
 def test_a_section_front_is_skipped_with_the_signals_that_decided() -> None:
     teasers = "".join(
         f"<article><h2><a href='/world/story-{n}'>Council story number {n} today</a></h2>"

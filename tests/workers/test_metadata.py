@@ -48,6 +48,26 @@ def test_organisation_authors_and_url_authors_are_not_persons() -> None:
     assert metadata.organisations == ["Example Times"]
 
 
+def test_a_person_named_by_given_and_family_name_is_a_person() -> None:
+    ld = {"@type": "NewsArticle", "headline": "Council approves the plan",
+          "author": [{"@type": "Person", "givenName": "Birgit", "familyName": "Baumann"},
+                     {"@type": "Person", "name": "Jan Marchart", "givenName": "Jan"}]}  # fmt: skip
+    assert read(ld=ld).persons == ["Birgit Baumann", "Jan Marchart"]
+
+
+def test_the_site_names_itself_in_a_website_node_when_the_article_names_no_publisher() -> None:
+    ld = {
+        "@graph": [
+            {"@type": "NewsArticle", "headline": "Council approves the plan"},
+            {"@type": "WebSite", "name": "Example Times", "url": "https://example.com/"},
+        ]
+    }
+    assert read(ld=ld).site_name == "Example Times"
+    assert read(head='<meta property="og:site_name" content="Example">', ld=ld).site_name == (
+        "Example"
+    )
+
+
 def test_the_article_about_this_url_wins_over_related_ones() -> None:
     ld = [
         {"@type": "NewsArticle", "headline": "Related", "url": "https://example.com/other"},

@@ -79,6 +79,10 @@ def test_lists_are_split_trimmed_and_deduplicated_without_case(
         (["Professor at the Faculty of Law in Vilnius"], []),
         (["Tollefson, Jeff", "You, Xiaoying"], ["Jeff Tollefson", "Xiaoying You"]),  # Last, First
         (["Doe, Reporter", "Soldwisch, dpa"], ["Doe", "Soldwisch", "dpa"]),  # not inverted names
+        (["Povilas Aleksandravičius, Mykolo Romerio universiteto Žmogaus ir visuomenės studijų "
+          "fakulteto profesorius, Lrt.lt"], ["Povilas Aleksandravičius"]),
+        (["hessenschau.de"], []),  # a host name is the site, not a person
+        (["J.R.R. Tolkien", "A.Smith"], ["J.R.R. Tolkien", "A.Smith"]),
     ],
 )  # fmt: skip
 def test_authors(raw: list[str], expected: list[str]) -> None:
