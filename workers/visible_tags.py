@@ -41,12 +41,15 @@ def visible_tags(tree: HtmlElement) -> list[str]:
     wins, then one in ``<main>``, then a marked one, then the largest.
     """
     groups: dict[HtmlElement, list[str]] = {}
+    marks = _Marks()
     for link in tree.xpath("//a[@href]"):
         text = " ".join(link.text_content().split())
         href = link.get("href").strip()
         if not text or href.startswith("#") or len(text) > _TAG_CHARS:
             continue
-        if len(text.split()) > _TAG_WORDS or not _is_tag_link(link, href) or _in_navigation(link):
+        if len(text.split()) > _TAG_WORDS or not _is_tag_link(link, href, marks):
+            continue
+        if _in_navigation(link, marks):
             continue
         group = _link_group(link)
         if group is not None:
@@ -57,10 +60,32 @@ def visible_tags(tree: HtmlElement) -> list[str]:
     return list(dict.fromkeys(groups[best]))
 
 
-def _is_tag_link(link: HtmlElement, href: str) -> bool:
+class _Marks:
+    """What the class, id and ``data-*`` values of an element say, read once per element:
+    a page's links share their ancestors, and most pages have hundreds of links."""
+
+    def __init__(self) -> None:
+        self._tags: dict[HtmlElement, bool] = {}
+        self._not_tags: dict[HtmlElement, bool] = {}
+
+    def tags(self, element: HtmlElement) -> bool:
+        """Whether the element is marked as a tag list."""
+        if element not in self._tags:
+            self._tags[element] = _marked_as_tags(element)
+        return self._tags[element]
+
+    def not_tags(self, element: HtmlElement) -> bool:
+        """Whether the element is marked as a breadcrumb, a menu or an aside."""
+        if element not in self._not_tags:
+            marks = f"{element.get('class', '')} {element.get('id', '')}"
+            self._not_tags[element] = bool(_NOT_TAGS.search(marks))
+        return self._not_tags[element]
+
+
+def _is_tag_link(link: HtmlElement, href: str, marks: _Marks) -> bool:
     if link.get("rel") == "tag" or _TAG_PATH.search(urlsplit(href).path):
         return True
-    return any(map(_marked_as_tags, [link, *list(link.iterancestors())[:4]]))
+    return any(map(marks.tags, [link, *list(link.iterancestors())[:4]]))
 
 
 def _marked_as_tags(element: HtmlElement) -> bool:
@@ -71,17 +96,17 @@ def _marked_as_tags(element: HtmlElement) -> bool:
     )
 
 
-def _in_navigation(link: HtmlElement) -> bool:
+def _in_navigation(link: HtmlElement, marks: _Marks) -> bool:
     ancestors = list(link.iterancestors())
     in_article = any(element.tag == "article" for element in ancestors)
     # A <nav> inside the article that is marked as its tag list is that list, not the site's.
-    own_tags = in_article and any(map(_marked_as_tags, ancestors[:5]))
+    own_tags = in_article and any(map(marks.tags, ancestors[:5]))
     for element in ancestors:
         if (element.tag == "nav" or element.get("role") == "navigation") and not own_tags:
             return True
         if element.tag in {"header", "footer"} and not in_article:
             return True
-        if _NOT_TAGS.search(f"{element.get('class', '')} {element.get('id', '')}"):
+        if marks.not_tags(element):
             return True
     return False
 
