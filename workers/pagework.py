@@ -2,7 +2,7 @@
 
 The crawl's own process needs these to hand pages over, but never extracts a page itself: so
 this module imports none of the extraction libraries (trafilatura, extruct, lxml's cleaners,
-the language model). ``process_page`` and ``record_skip`` load ``workers.tasks``, which does
+the language model). ``process_fetched`` and ``record_skip`` load ``workers.tasks``, which does
 the work, in the process that calls them: a pool process, never the crawl's. A re-crawl that
 finds nothing new thus never loads the extraction code.
 """
@@ -14,6 +14,7 @@ from typing import Any
 
 from workers.canonical import UrlRules
 from workers.dedupe import DedupeRules
+from workers.records import FetchedPage
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,11 @@ class PageWork:
         )
 
 
-def process_page(message: dict[str, Any], work: PageWork) -> dict[str, Any]:
-    """``workers.tasks.process_page``, with the extraction code loaded by the calling process."""
+def process_fetched(page: FetchedPage, work: PageWork) -> dict[str, Any]:
+    """``workers.tasks.process_fetched``, with the extraction code loaded by the calling process."""
     from workers import tasks
 
-    return tasks.process_page(message, work)
+    return tasks.process_fetched(page, work)
 
 
 def record_skip(message: dict[str, Any], work: PageWork) -> dict[str, Any]:
