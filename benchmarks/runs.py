@@ -87,6 +87,13 @@ class Run:
         return self.use.cpu_seconds + self.extra_cpu_seconds
 
     @property
+    def cores_used(self) -> float:
+        """CPU seconds per wall second: the cores the run had. On a quiet machine a pipeline
+        that keeps its processes busy shows about its process count; less means it waited,
+        or other jobs held the cores (compare the runs' pages/s only when these agree)."""
+        return self.cpu_seconds / self.wall_seconds if self.wall_seconds else 0.0
+
+    @property
     def cpu_per_page(self) -> float:
         """CPU seconds per page."""
         return self.cpu_seconds / self.pages if self.pages else 0.0
@@ -101,6 +108,7 @@ class Run:
             "pages_per_second": round(self.pages_per_second, 2),
             "cpu_seconds": round(self.cpu_seconds, 3),
             "cpu_seconds_per_page": round(self.cpu_per_page, 5),
+            "cores_used": round(self.cores_used, 2),
             "body_f1": None if self.body_f1 is None else round(self.body_f1, 4),
             "use": self.use.to_dict(),
             "details": self.details,

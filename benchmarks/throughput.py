@@ -94,6 +94,7 @@ def table(rows: Sequence[Run], ceiling: Run) -> str:
         "× (a)",
         "peak RSS MB",
         "body F1",
+        "cores got",
     )
     lines: list[tuple[str, ...]] = [header]
     for run in rows:
@@ -109,6 +110,7 @@ def table(rows: Sequence[Run], ceiling: Run) -> str:
                 f"{_ratio(run.cpu_per_page, ceiling.cpu_per_page):.2f}",
                 f"{run.use.peak_rss / MB:.0f}",
                 "" if run.body_f1 is None else f"{run.body_f1:.3f}",
+                f"{run.cores_used:.2f}",
             )
         )
     widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
@@ -215,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.setup_peers:
         runs.setup_peers()
         return 0
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="newsdesk-throughput-") as folder:
         work = Path(folder)
         measured = measure(options, work)
@@ -226,7 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 options.corpus, options.memory_pages, work
             )
     ceiling = measured["bare"][options.processes]
-    print(f"{options.pages} pages, {os.cpu_count()} cores, {options.processes} processes each")
+    print(
+        f"{options.pages} pages, {os.cpu_count()} cores, {options.processes} processes each; "
+        f"load average {load_before[0]:.1f} before the runs (5 min: {load_before[1]:.1f})"
+    )
     print(table(table_runs(measured, options.processes), ceiling))
     for name, reason in measured["skipped"].items():
         print(f"{name}: {reason}")
