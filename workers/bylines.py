@@ -30,6 +30,8 @@ _LEADING_WORD = re.compile(
     r"^\s*(?:by|von|par|por|di|door|av|af|de|da|przez|от|автор|autor(?:in)?|text|texte)\s*:?\s+",
     re.I,
 )
+# A credit of the story's source ("Quelle: sid/dpa", "Source: Reuters"), not of its writer.
+_SOURCE_CREDIT = re.compile(r"^\s*(?:quelle|quellen|source|sources|fuente|fonte|bron)\s*:", re.I)
 # A byline is a few names: longer texts are a bio, a teaser or a whole article block.
 _MAX_WORDS = 12
 _MAX_CHARS = 120
@@ -94,6 +96,8 @@ def _scopes(tree: HtmlElement) -> list[HtmlElement]:
 
 
 def _names_in(element: HtmlElement) -> list[str]:
+    if _SOURCE_CREDIT.match(element.text_content()):
+        return []  # "Quelle: dpa" credits where the story came from, not who wrote it
     links = [_words(link.text_content()) for link in element.iter("a")]
     links = [name for name in links if name and not _is_contact(name)]
     if links and all(_short(name) for name in links):
@@ -124,14 +128,14 @@ def is_publisher(name: str, publishers: list[str], url: str) -> bool:
     name is the publisher, to be used only when no person is named anywhere.
     """
     squeezed = _squeeze(name)
-    if len(squeezed) < 3:
-        return False
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    label = _squeeze(host.split(".")[0])
+    if len(squeezed) < 3:  # "BR" on br.de: a short name is the publisher's only when it is equal
+        return bool(squeezed) and squeezed in {label, *map(_squeeze, publishers)}
     for publisher in publishers:
         known = _squeeze(publisher)
         if len(known) >= 3 and (known in squeezed or squeezed in known):
             return True
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
-    label = _squeeze(host.split(".")[0])
     if not host:
         return False
     return host in name.casefold() or (len(label) >= 3 and squeezed.startswith(label))

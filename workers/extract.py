@@ -33,6 +33,7 @@ from workers.fallback import TrafilaturaFields
 from workers.language import article_language
 from workers.limits import too_deep
 from workers.metadata import PageMetadata, read_metadata
+from workers.normalise import clean_authors
 from workers.pagetype import judge, read_page_signals
 from workers.records import Article, FetchedPage, Reason, Skip
 
@@ -186,28 +187,41 @@ def _authors(page: FetchedPage, fallback: TrafilaturaFields, metadata: PageMetad
     """The people who wrote the article; the publisher only when no person is named.
 
     In order: the declared persons, trafilatura's author, the visible byline, the listing's
-    hint. A name in any of them that is the publisher's own (``bylines.is_publisher``) is set
-    aside and used, with the declared organisations, only when nothing else is left. Each is
-    read only when the ones before it named no person (trafilatura's reading walks the tree).
-    Where the page declares authors, trafilatura would give those same names, so it is asked
-    only when the page declares none: its guess from the page's layout ("Full Bio", "Author
-    Posted by ...") is worth less than the visible byline.
+    hint. Each is split into names first ("David Straub, MDR THÜRINGEN" is a writer and the
+    newsroom), and a name that is the publisher's own (``bylines.is_publisher``) is set aside
+    and used, with the declared organisations, only when nothing else is left. Declared
+    persons come with the organisations declared beside them that are not the site itself:
+    a news agency credited next to the writer ("Paula Steiger", "SDA") wrote part of it.
+    Each source is read only when the ones before it named no person (trafilatura's reading
+    walks the tree). Where the page declares authors, trafilatura would give those same
+    names, so it is asked only when the page declares none: its guess from the page's layout
+    ("Full Bio", "Author Posted by ...") is worth less than the visible byline.
     """
     publishers = [name for name in (metadata.site_name, *metadata.organisations) if name]
     declared = bool(metadata.persons or metadata.organisations)
     set_aside: list[str] = []
-    for read in (
-        lambda: metadata.persons,
-        lambda: [] if declared else _as_list(fallback.author, separator=";"),
-        lambda: metadata.bylines,
-        lambda: _as_list(page.hints.get("authors")),
+    for source, read in enumerate(
+        (
+            lambda: metadata.persons,
+            lambda: [] if declared else _as_list(fallback.author, separator=";"),
+            lambda: metadata.bylines,
+            lambda: _as_list(page.hints.get("authors")),
+        )
     ):
-        names = read()
+        names = clean_authors(read())
         people = [name for name in names if not is_publisher(name, publishers, page.final_url)]
+        if people and source == 0:
+            return people + _agencies(metadata, page.final_url)
         if people:
             return people
         set_aside += names
     return metadata.organisations or set_aside[:1]
+
+
+def _agencies(metadata: PageMetadata, url: str) -> list[str]:
+    """The declared organisations that are not the site publishing the article."""
+    site = [metadata.site_name] if metadata.site_name else []
+    return [name for name in metadata.organisations if not is_publisher(name, site, url)]
 
 
 def _as_list(value: Any, separator: str = ",") -> list[str]:

@@ -49,6 +49,11 @@ _SEPARATED = re.compile(r"[,;|]")
 _SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/", "schema:")
 # How a kicker ends before the headline proper: "Kicker: Headline", "Kicker - Headline".
 _KICKER_END = re.compile(r"\S(?::|\s[-–—|/])\s*$")
+# Chinese, Japanese kana and kanji, Korean hangul: scripts that put no spaces between words.
+_SPACELESS_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# A declared headline longer than this, or of sentences ending in a full stop, is a summary.
+_HEADLINE_WORDS = 40
+_PARAGRAPH = re.compile(r"[.!?]\s+\S.*\.\s*$")
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class PageMetadata:
     bylines: list[str] = field(default_factory=list)  # the visible byline (see ``bylines``)
     published_at: str | None = None  # ISO 8601 as declared, with offset when given
     modified_at: str | None = None
-    keywords: list[str] = field(default_factory=list)  # JSON-LD keywords, article:tag
+    keywords: list[str] = field(default_factory=list)  # JSON-LD keywords, article:tag (_fuller)
     meta_keywords: list[str] = field(default_factory=list)  # keywords meta, else visible tags
     sections: list[str] = field(default_factory=list)  # articleSection, article:section
     description: str | None = None
@@ -91,10 +96,21 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
             if not _is_url(name)
         ]
     publisher = _resolve(article.get("publisher"), nodes)
-    headline = _text(article.get("headline")) or _first(og, "og:title") or _first(dc, "title")
+    headline = (
+        _as_headline(_text(article.get("headline")))
+        or _first(og, "og:title")
+        or _first(dc, "title")
+    )
+    declared_keywords = _keywords(_strings(article.get("keywords")) or og.get("article:tag", []))
+    listed_keywords = _keywords(
+        meta.get("news_keywords", []) or meta.get("keywords", []) or visible_tags(tree)
+    )
+    heading = _heading(tree, headline)
+    if heading and headline and _kicker_declared(headline, heading, og.get("og:title", [])):
+        heading = None
     return PageMetadata(
         headline=headline,
-        heading=_heading(tree, headline) or _without_kicker(headline, og.get("og:title", [])),
+        heading=heading or _without_kicker(headline, og.get("og:title", [])),
         persons=persons or dc.get("creator", []),
         organisations=organisations,
         bylines=visible_bylines(tree),
@@ -111,10 +127,8 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
             *og.get("article:modified_time", []),
             *_itemprop_dates(tree, "dateModified"),
         ),
-        keywords=_keywords(_strings(article.get("keywords")) or og.get("article:tag", [])),
-        meta_keywords=meta.get("news_keywords", [])
-        or meta.get("keywords", [])
-        or visible_tags(tree),
+        keywords=_fuller(declared_keywords, listed_keywords),
+        meta_keywords=listed_keywords,
         sections=_strings(article.get("articleSection")) or og.get("article:section", []),
         description=_text(article.get("description")) or _first(og, "og:description"),
         image=_image(article.get("image")) or _first(og, "og:image"),
@@ -235,6 +249,31 @@ def _heading(tree: HtmlElement, headline: str | None) -> str | None:
     return None
 
 
+def _as_headline(text: str | None) -> str | None:
+    """A declared headline, or None when it reads as a paragraph rather than a title.
+
+    Some CMS templates fill the JSON-LD ``headline`` with the article's description or its
+    first paragraph (cut at a fixed length). A title is a line: over 40 words, or two sentences
+    and more ending in a full stop, is a summary, and the next source of the title is used.
+    """
+    if text and (len(text.split()) > _HEADLINE_WORDS or _PARAGRAPH.search(text)):
+        return None
+    return text
+
+
+def _kicker_declared(headline: str, heading: str, titles: list[str]) -> bool:
+    """Whether ``headline`` is "Kicker: ``heading``" and an ``og:title`` is that same text.
+
+    The visible ``<h1>`` often shows the kicker in an element of its own, so ``_heading`` would
+    take the headline without it; where the social previews' title carries the kicker too,
+    both of the publisher's declared titles name the article with it.
+    """
+    folded, bare = _fold(headline), _fold(heading)
+    if not folded.endswith(bare) or not _KICKER_END.search(folded[: -len(bare)]):
+        return False
+    return any(_fold(title) == folded for title in titles)
+
+
 def _without_kicker(headline: str | None, others: list[str]) -> str | None:
     """Another declared title that is ``headline`` without a kicker ("Kicker: " or "Kicker - ").
 
@@ -265,11 +304,41 @@ def _keywords(values: list[str]) -> list[str]:
 
     A single value of more than five words without any list separator is a list whose
     separators were lost ("Boxen Russland Tyson Fury"): it cannot be split back into tags, so
-    it is dropped and the next source is used.
+    it is dropped and the next source is used. In scripts written without spaces between words
+    (Chinese, Japanese, Korean), spaces are the separators: such a value is split at them.
     """
-    if len(values) == 1 and len(values[0].split()) > 5 and not _SEPARATED.search(values[0]):
-        return []
+    if len(values) == 1 and not _SEPARATED.search(values[0]):
+        words = values[0].split()
+        if len(words) > 1 and all(_SPACELESS_SCRIPT.search(word) for word in words):
+            return words
+        if len(words) > 5:
+            return []
     return values
+
+
+def _fuller(declared: list[str], listed: list[str]) -> list[str]:
+    """The declared keywords, or the page's other list when it is the fuller form of them.
+
+    JSON-LD ``keywords`` and ``article:tag`` are often cut to the first few tags or to the
+    section, or lose their separators ("Cannes Messen Duisburg"), while the ``keywords`` meta
+    (or, without one, the visible tag list) of the same page has them all: a list that holds
+    every declared tag and more, or the same words with separators, is used instead.
+    """
+    declared_tags, listed_tags = _tag_set(declared), _tag_set(listed)
+    if declared_tags and declared_tags < listed_tags:
+        return listed
+    if len(declared) == 1 and len(listed_tags) > 1 and _words(declared) == _words(listed):
+        return listed
+    return declared
+
+
+def _tag_set(values: list[str]) -> set[str]:
+    return {tag.strip().casefold() for value in values for tag in _SEPARATED.split(value)} - {""}
+
+
+def _words(values: list[str]) -> list[str]:
+    spaced = (_SEPARATED.sub(" ", value) for value in values)
+    return sorted(word.casefold() for value in spaced for word in value.split())
 
 
 def _opengraph(found: list[dict[str, Any]]) -> dict[str, list[str]]:

@@ -30,6 +30,8 @@ _WORD = re.compile(r"\w+")
 _BYLINE = re.compile(r"^(?:by|von|par|por|di|door|av|af)\s+", re.IGNORECASE)
 # Between a headline and a site name: "|", "-", "–", "—", "·", "•", "»", "::" set off by spaces.
 _TITLE_SEPARATORS = re.compile(r"(\s+(?:[|\-–—·•»]|::)\s+)")
+# A title segment of more words than this is not a site name, even when it mentions the site.
+_SITE_WORDS = 5
 _LIST_SEPARATORS = re.compile(r"\s*[,;|]\s*")
 # "y" and "e" are left out: they join parts of one Spanish or Portuguese name.
 _AUTHOR_SEPARATORS = re.compile(r"\s*[;/]\s*|\s+(?:and|und|et|og|och|&)\s+", re.IGNORECASE)
@@ -41,16 +43,19 @@ _ROLES = frozenset(
         "reporter", "redakteur", "redakteurin", "korrespondent", "korrespondentin", "autor",
         "autorin", "editor", "staff", "staff writer", "correspondent", "writer", "columnist",
         "contributor", "redaktion", "journalist", "journalistin", "photographer", "fotograf",
+        # A newsroom's credit, not a writer: "Red." (Redaktion), "Agenturen" (news agencies).
+        "red", "agenturen", "agencies",
     }
 )  # fmt: skip
 # "Last, First" as library catalogues and Dublin Core write a name: one capitalised word a side.
 _INVERTED_NAME = re.compile(r"^\s*([^\W\d_][\w'-]*),\s*([^\W\d_][\w'-]*)\s*$")
 # A name has at most this many words; a longer part is a job title or a sentence.
 _NAME_WORDS = 5
-# A host name given as a byline ("Lrt.lt", "hessenschau.de"): the site, not a person.
-_HOST_NAME = re.compile(r"[^\s@]+\.[a-z]{2,}")
 # Machine tags that CMSs put among the keywords: "Category: News", an id, a UUID.
 _MACHINE_TAG = re.compile(r"^[\w ]{1,30}:\s|^[\d\W]+$|^[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE)
+
+# A CMS's label that says the value is a topic of the story: "Subject: Justice".
+_TOPIC_LABEL = re.compile(r"^(?:subjects?|topics?|tags?|keywords?|themen?)\s*:\s*(\S.*)$", re.I)
 
 # Dates before this year are taken for extraction mistakes (a copyright line, a birth date).
 EARLIEST_YEAR = 1990
@@ -154,8 +159,17 @@ def _site_words(site_name: str | None, url: str) -> set[str]:
 
 
 def _names_site(segment: str, site_words: set[str]) -> bool:
+    """Whether a title segment is the site's name: it contains the name and is short.
+
+    A longer segment that mentions the site ("Docker Hardened Images: ..." on Docker's blog)
+    is the headline; site names run to a few words, with a slogan at most.
+    """
     squeezed = segment.casefold().replace(" ", "")
-    return any(word.replace(" ", "") in squeezed or squeezed in word for word in site_words)
+    if any(squeezed in word.replace(" ", "") for word in site_words):
+        return True
+    return len(segment.split()) <= _SITE_WORDS and any(
+        word.replace(" ", "") in squeezed for word in site_words
+    )
 
 
 def _is_trailer(segment: str, headline: list[str]) -> bool:
@@ -212,17 +226,25 @@ def clean_tags(values: list[str]) -> list[str]:
     """Topic tags as ``clean_list`` gives them, without a CMS's machine tags.
 
     Dropped: labelled values ("Category: News", "Page Type: Article"), values without a letter
-    (ids) and UUIDs: they describe the page to the CMS, not the story to readers.
+    (ids) and UUIDs: they describe the page to the CMS, not the story to readers. A value
+    labelled as a topic ("Subject: Justice", "Topic: Climate") is that topic.
     """
-    return [tag for tag in clean_list(values) if not _MACHINE_TAG.search(tag)]
+    tags = []
+    for tag in clean_list(values):
+        topic = _TOPIC_LABEL.match(tag)
+        if topic:
+            tags.append(topic.group(1))
+        elif not _MACHINE_TAG.search(tag):
+            tags.append(tag)
+    return clean_list(tags)
 
 
 def clean_authors(values: list[str]) -> list[str]:
     """Person names as a list: no "By", roles, dates, e-mail addresses, handles or repeats.
 
     A byline is split at ";", "/", ",", and at "and"/"und"/"et"/"og"/"och"/"&"; parts that are a
-    role ("Reporter"), hold a digit (a date), have more than five words (a job title) or are a
-    host name ("site.com") go.
+    role ("Reporter"), have a word that starts with a digit (a date, "3 min"), or have more than
+    five words (a job title) go; a newsroom named with digits ("BR24 Redaktion") stays.
     A value that is just "Last, First" (two capitalised words, the second no role) is one
     name, turned round: "Tollefson, Jeff" is Jeff Tollefson, not two people.
     """
@@ -249,9 +271,8 @@ def _is_name(text: str) -> bool:
     return (
         0 < len(words) <= _NAME_WORDS
         and text.casefold() not in _ROLES
-        and not any(char.isdigit() for char in text)
+        and not any(word[0].isdigit() for word in words)
         and ":" not in text
-        and not _HOST_NAME.fullmatch(text)
     )
 
 

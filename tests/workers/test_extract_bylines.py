@@ -77,6 +77,8 @@ def test_a_lone_introducing_word_is_no_name() -> None:
         ("Krautreporter ", ["Krautreporter"], "https://krautreporter.de/a", True),
         ("Shany Littman", ["Krautreporter"], "https://krautreporter.de/a", False),
         ("Roman Goncharenko", ["DW.COM"], "https://www.dw.com/de/a", False),
+        ("BR", ["BR24"], "https://www.br.de/nachrichten/a", True),
+        ("AP", ["Example Times"], "https://example.com/a", False),
     ],
 )
 def test_a_name_that_is_the_publishers_is_told_from_a_person(
@@ -95,3 +97,34 @@ def test_the_byline_names_the_person_where_json_ld_names_the_publisher() -> None
     assert isinstance(article, Article)
     assert article.authors == ["Jane Doe"]
     assert "By Jane Doe" not in article.body  # the byline line is not part of the text
+
+
+def test_a_source_credit_is_no_byline() -> None:
+    html = """<html><body><article><h1>Headline</h1>
+      <p class="author">Quelle: sid/dpa</p><p>Text.</p></article></body></html>"""
+    assert bylines(html) == []
+
+
+def test_a_byline_with_the_newsroom_names_the_writer() -> None:
+    ld = '{"@type": "NewsArticle", "author": {"@type": "Person", "name": "mdr.de"}}'
+    html = (f'<html><head><meta property="og:site_name" content="MDR">'
+            f'<script type="application/ld+json">{ld}</script></head><body><article>'
+            f'<h1>Council approves the plan</h1><p class="byline">David Straub, MDR THÜRINGEN</p>'
+            f"{REPORT}</article></body></html>").encode()  # fmt: skip
+    article = article_from_page(fetched(html, url="https://www.mdr.de/nachrichten/a.html"), WORK)
+    assert isinstance(article, Article)
+    assert article.authors == ["David Straub"]
+
+
+def test_an_agency_declared_beside_the_writer_is_an_author_the_site_is_not() -> None:
+    ld = ('{"@type": "NewsArticle", "author": [{"@type": "Person", "name": "Paula Steiger"},'
+          '{"@type": "Organization", "name": "SDA"},'
+          '{"@type": "Organization", "name": "Tages-Anzeiger"}]}')  # fmt: skip
+    html = (
+        f'<html><head><meta property="og:site_name" content="Tages-Anzeiger">'
+        f'<script type="application/ld+json">{ld}</script></head><body><article>'
+        f"<h1>Council approves the plan</h1>{REPORT}</article></body></html>"
+    ).encode()
+    article = article_from_page(fetched(html, url="https://www.tagesanzeiger.ch/a"), WORK)
+    assert isinstance(article, Article)
+    assert article.authors == ["Paula Steiger", "SDA"]

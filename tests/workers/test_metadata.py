@@ -227,3 +227,38 @@ def test_a_dated_time_element_without_its_item_still_dates_the_article() -> None
     assert metadata.modified_at == "2023-09-01"
     declared = {"@type": "NewsArticle", "datePublished": "2023-08-29T10:00:00+01:00"}
     assert read(body=body, ld=declared).published_at == "2023-08-29T10:00:00+01:00"
+
+
+def test_a_headline_that_reads_as_a_paragraph_gives_way_to_the_social_title() -> None:
+    summary = "The meeting brought experts together. I compiled five trends from the hall."
+    ld = {"@type": "BlogPosting", "headline": summary}
+    head = '<meta property="og:title" content="5 Trends from Nutrition 2025">'
+    assert read(head=head, ld=ld).headline == "5 Trends from Nutrition 2025"
+    ld = {"@type": "BlogPosting", "headline": "Machine learning, explained"}
+    assert read(head=head, ld=ld).headline == "Machine learning, explained"
+
+
+def test_a_kicker_that_the_social_title_repeats_stays_in_the_title() -> None:
+    kicked = "Nach Gaetz-Rückzug: Trump-Anwältin soll Justizministerin werden"
+    ld = {"@type": "NewsArticle", "headline": kicked}
+    h1 = "<h1>Trump-Anwältin soll Justizministerin werden</h1>"
+    same = f'<meta property="og:title" content="{kicked}">'
+    assert read(head=same, body=h1, ld=ld).heading is None
+    other = '<meta property="og:title" content="Trump-Anwältin wird Justizministerin">'
+    assert read(head=other, body=h1, ld=ld).heading == "Trump-Anwältin soll Justizministerin werden"
+
+
+def test_the_keywords_meta_replaces_a_shorter_declared_list_of_the_same_tags() -> None:
+    ld = {"@type": "NewsArticle", "keywords": ["USA", "Banken"]}
+    head = '<meta name="news_keywords" content="Wirtschaft, Unternehmen, USA, Banken">'
+    assert read(head=head, ld=ld).keywords == ["Wirtschaft, Unternehmen, USA, Banken"]
+    joined = {"@type": "NewsArticle", "keywords": "Cannes Messen Duisburg"}
+    head = '<meta name="keywords" content="Messen,Duisburg,Cannes">'
+    assert read(head=head, ld=joined).keywords == ["Messen,Duisburg,Cannes"]
+    other = '<meta name="keywords" content="USA, Politik">'
+    assert read(head=other, ld=ld).keywords == ["USA", "Banken"]
+
+
+def test_keywords_in_a_script_without_spaces_are_split_at_spaces() -> None:
+    head = '<meta name="keywords" content="深空探测 探月工程 航天技术">'
+    assert read(head=head).meta_keywords == ["深空探测", "探月工程", "航天技术"]
