@@ -4,9 +4,9 @@
 service page or a manual on any site and in any language: the schema.org types declared in
 JSON-LD and microdata, ``og:type``, the shape of the page's own URL
 (``spiders.discovery.classify_url``), and the make-up of the main area: teaser blocks, link
-density, paragraphs, headings, forms and buttons, prices, code, dates and comments. Each count
-is one XPath or one regular expression over the page, so that reading them all costs a few
-milliseconds beside trafilatura's hundreds. ``workers.pagetype`` weighs them.
+density, paragraphs, headings, forms and buttons, prices, code, dates and comments. The element
+counts come from one walk over the tree (``workers.pagecounts``), the rest from a few regular
+expressions over what it collected. ``workers.pagetype`` weighs them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from lxml.html import HtmlElement
 
 from spiders.discovery import classify_url
+from workers.pagecounts import count_page
 
 LONG_PARAGRAPH_WORDS = 40  # a <p> of 40+ words is prose, not a teaser, a caption or a button
 # Words in class, id and itemprop values (and form actions) that name a part of a shop, a forum
@@ -43,15 +44,6 @@ _TITLE_END = re.compile(r"\s[|\-–—:·•»]\s")  # "Headline | Site", "Headl
 _SCHEMA_PREFIX = re.compile(r"^(https?://schema\.org/|schema:)")
 _PAGE_EXTENSION = re.compile(r"\.(html?|shtml|php\d?|aspx?|jsp|cms)$", re.IGNORECASE)
 _SLUG_SEPARATORS = re.compile(r"[-_+]+")
-_OUTSIDE_MAIN = "ancestor::nav or ancestor::header or ancestor::footer or ancestor::aside"
-_INSIDE = f"[not({_OUTSIDE_MAIN})]"
-_SUBHEADING = "*[self::h2 or self::h3 or self::h4]"
-_JSON_LD = "//script[@type='application/ld+json']"
-_PUBLISHED = (
-    "//meta[@property='article:published_time' or @name='date' or @name='pubdate'"
-    " or @name='publish-date']"
-)
-_AUTHOR = "//meta[@name='author' or @property='article:author']"
 
 
 @dataclass(frozen=True)
@@ -104,20 +96,20 @@ def read_page_signals(tree: HtmlElement, url: str) -> PageSignals:
     a manual or a site page ("/impressum"), nor for a one-word path ("/news").
     """
     main = _main_area(tree)
+    counts = count_page(tree, main)
     parts = urlsplit(url)
     site = f"{parts.scheme}://{parts.netloc}/" if parts.netloc else ""
     segments = [_PAGE_EXTENSION.sub("", unquote(s)) for s in parts.path.split("/") if s]
-    og = tree.xpath("//meta[@property='og:type' or @name='og:type']/@content")
-    outside = f"{_OUTSIDE_MAIN} or ancestor::script or ancestor::style"
-    text = " ".join(main.xpath(f".//text()[not({outside})]"))
+    text = " ".join(counts.texts)
     words = len(_WORD.findall(text))
-    paragraphs = [len(_WORD.findall(p.text_content())) for p in main.xpath(f".//p{_INSIDE}")]
-    scripts = [script.text or "" for script in tree.xpath(_JSON_LD)]
-    itemprops = tree.xpath("//@itemprop")
-    marked = _marked(tree, itemprops)
+    paragraphs = [len(_WORD.findall(p.text_content())) for p in counts.paragraphs]
+    linked = sum(len(_WORD.findall(link.text_content())) for link in counts.links)
+    marks = "\n".join(counts.marks + counts.itemprops).lower()
+    marked = {mark: len(pattern.findall(marks)) for mark, pattern in MARKS.items()}
+    inside, anywhere = counts.main, counts.anywhere
     return PageSignals(
-        types=frozenset(_declared_types(tree, scripts)),
-        og_type=str(og[0]).strip().lower() if og else "",
+        types=frozenset(_declared_types(counts.json_ld, counts.itemtypes)),
+        og_type=str(counts.og_type).strip().lower() if counts.og_type is not None else "",
         url_kind=classify_url(url, site) if site else None,
         story_path=bool(site) and classify_url(url, site, _HEADLINE, "heading") == "article",
         host_label=(parts.hostname or "").split(".")[0],
@@ -126,64 +118,40 @@ def read_page_signals(tree: HtmlElement, url: str) -> PageSignals:
         title_words=max(
             len(_WORD.findall(part)) for part in _TITLE_END.split(tree.findtext(".//title") or "")
         ),
-        teasers=_teasers(main),
-        repeated_blocks=_count(
-            main, ".//*[@class and .//a][@class = following-sibling::*[1]/@class]"
-        ),
-        link_density=_link_density(main, words),
+        teasers=max(inside["article"], inside["linked_heading"]),
+        repeated_blocks=counts.repeated_blocks,
+        link_density=min(linked / words, 1.0) if words else 0.0,
         words=words,
         paragraphs=len(paragraphs),
         long_paragraphs=sum(length >= LONG_PARAGRAPH_WORDS for length in paragraphs),
-        subheadings=_count(main, f".//{_SUBHEADING}{_INSIDE}"),
-        anchored_headings=_count(
-            main, f".//{_SUBHEADING}[@id or .//a[starts-with(@href, '#')]]{_INSIDE}"
-        ),
-        images=_count(main, f".//img{_INSIDE}"),
-        tables=_count(main, f".//table{_INSIDE}"),
-        times=_count(main, f".//time{_INSIDE}"),
-        contact_links=_count(
-            main, f".//a[starts-with(@href, 'tel:') or starts-with(@href, 'mailto:')]{_INSIDE}"
-        ),
-        code_blocks=_count(tree, "//pre"),
-        inline_code=_count(tree, "//code[not(ancestor::pre)]"),
-        fields=_count(tree, "//input[not(@type='hidden' or @type='submit' or @type='button')]")
-        + _count(tree, "//select")
-        + _count(tree, "//textarea"),
-        buttons=_count(tree, "//button")
-        + _count(tree, "//input[@type='submit' or @type='button']"),
-        sidebar_links=_count(tree, "//nav//a") + _count(tree, "//aside//a"),
+        subheadings=inside["subheading"],
+        anchored_headings=inside["anchored_heading"],
+        images=inside["img"],
+        tables=inside["table"],
+        times=inside["time"],
+        contact_links=inside["contact_link"],
+        code_blocks=anywhere["pre"],
+        inline_code=anywhere["code"],
+        fields=anywhere["field"],
+        buttons=anywhere["button"],
+        sidebar_links=anywhere["nav_link"] + anywhere["aside_link"],
         prices=marked["price"] + len(_PRICE.findall(text)),
         cart=marked["cart"],
         comments=marked["comment"],
         avatars=marked["avatar"],
         calls_to_action=marked["button"],
-        published="datePublished" in itemprops
-        or _count(tree, _PUBLISHED) > 0
-        or any("datePublished" in script for script in scripts),
-        author="author" in itemprops
-        or _count(tree, _AUTHOR) > 0
-        or _count(tree, "//a[@rel='author']") > 0
-        or any('"author"' in script for script in scripts),
+        published="datePublished" in counts.itemprops
+        or anywhere["published_meta"] > 0
+        or any("datePublished" in script for script in counts.json_ld),
+        author="author" in counts.itemprops
+        or anywhere["author_meta"] > 0
+        or anywhere["author_link"] > 0
+        or any('"author"' in script for script in counts.json_ld),
     )
 
 
-def _marked(tree: HtmlElement, itemprops: list[str]) -> dict[str, int]:
-    """How often the class, id and itemprop values and form actions name each of ``MARKS``.
-
-    One regular expression over all the values at once: an XPath ``contains()`` for each
-    would walk the whole tree again.
-    """
-    attributes = tree.xpath("//@class") + tree.xpath("//@id") + tree.xpath("//form/@action")
-    values = "\n".join(attributes + itemprops).lower()
-    return {mark: len(pattern.findall(values)) for mark, pattern in MARKS.items()}
-
-
-def _count(tree: HtmlElement, path: str) -> int:
-    return int(tree.xpath(f"count({path})"))
-
-
-def _declared_types(tree: HtmlElement, scripts: list[str]) -> Iterator[str]:
-    """The schema.org type names of the page's JSON-LD ``scripts`` and microdata items."""
+def _declared_types(scripts: list[str], itemtypes: list[str]) -> Iterator[str]:
+    """The schema.org type names of the page's JSON-LD ``scripts`` and microdata ``itemtypes``."""
     for script in scripts:
         try:
             data = json.loads(script)
@@ -194,7 +162,7 @@ def _declared_types(tree: HtmlElement, scripts: list[str]) -> Iterator[str]:
             for name in declared if isinstance(declared, list) else [declared]:
                 if isinstance(name, str):
                     yield _SCHEMA_PREFIX.sub("", name)
-    for itemtype in tree.xpath("//*[@itemtype]/@itemtype"):
+    for itemtype in itemtypes:
         for name in str(itemtype).split():
             yield name.rstrip("/").rpartition("/")[2]
 
@@ -216,17 +184,3 @@ def _main_area(tree: HtmlElement) -> HtmlElement:
         if found:
             return found[0]
     return tree
-
-
-def _teasers(main: HtmlElement) -> int:
-    """Repeated teaser blocks: ``<article>`` elements, or h2/h3 headings that are links."""
-    articles = _count(main, f".//article{_INSIDE}")
-    linked = _count(main, f".//*[self::h2 or self::h3][.//a or ancestor::a]{_INSIDE}")
-    return max(articles, linked)
-
-
-def _link_density(main: HtmlElement, words: int) -> float:
-    """The share of the main area's ``words`` (outside nav, header, footer, aside) in links."""
-    links = main.xpath(f".//a[not({_OUTSIDE_MAIN} or ancestor::a)]")
-    linked = sum(len(_WORD.findall(link.text_content())) for link in links)
-    return min(linked / words, 1.0) if words else 0.0
