@@ -2,8 +2,9 @@
 
 The rules (docs/normalise.md says the same for users):
 
-1. The page's declared canonical URL (``<link rel=canonical>``, else ``og:url``) is used when
-   it is on the registrable domain the page was fetched from (``m.bbc.co.uk`` may name
+1. The page's declared URL (``og:url`` or ``twitter:url``, else ``<link rel=canonical>``, as
+   trafilatura reads them: ``workers.fallback``) is used when it is on the registrable domain
+   the page was fetched from (``m.bbc.co.uk`` may name
    ``www.bbc.co.uk``), or when both domains are in one of the configured site groups
    (``NORMALISE_SITE_GROUPS``: a publisher's sites that syndicate to each other). Otherwise
    one site could claim another's URL, so the final fetched URL is used, and the copy is left
