@@ -268,10 +268,8 @@ def _kicker_declared(headline: str, heading: str, titles: list[str]) -> bool:
     take the headline without it; where the social previews' title carries the kicker too,
     both of the publisher's declared titles name the article with it.
     """
-    folded, bare = _fold(headline), _fold(heading)
-    if not folded.endswith(bare) or not _KICKER_END.search(folded[: -len(bare)]):
-        return False
-    return any(_fold(title) == folded for title in titles)
+    folded = _fold(headline)
+    return _kicked(folded, _fold(heading)) and any(_fold(title) == folded for title in titles)
 
 
 def _without_kicker(headline: str | None, others: list[str]) -> str | None:
@@ -287,11 +285,14 @@ def _without_kicker(headline: str | None, others: list[str]) -> str | None:
     folded = _fold(headline)
     for other in others:
         bare = _fold(other)
-        if len(bare.split()) < 3 or bare == folded or not folded.endswith(bare):
-            continue
-        if _KICKER_END.search(folded[: -len(bare)]):
+        if len(bare.split()) >= 3 and _kicked(folded, bare):
             return " ".join(html.unescape(other).split())
     return None
+
+
+def _kicked(folded: str, bare: str) -> bool:
+    """Whether the folded title ``folded`` is ``bare`` with a kicker before it."""
+    return folded.endswith(bare) and bool(bare) and bool(_KICKER_END.search(folded[: -len(bare)]))
 
 
 def _fold(text: str) -> str:
