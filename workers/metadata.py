@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import extruct
 from lxml.html import HtmlElement
@@ -46,6 +48,8 @@ ARTICLE_TYPES = frozenset(
 PERSON_TYPES = frozenset({"Person"})
 _SYNTAXES = ["json-ld", "microdata", "opengraph", "dublincore"]
 _SEPARATED = re.compile(r"[,;|]")
+# Where a site's name joins its parts: "産経新聞：産経ニュース", "Lesotho Times | News".
+_SITE_NAME_PARTS = re.compile(r"\s*[:：|–—]\s*|\s+-\s+")
 _SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/", "schema:")
 # How a kicker ends before the headline proper: "Kicker: Headline", "Kicker - Headline".
 _KICKER_END = re.compile(r"\S(?::|\s[-–—|/])\s*$")
@@ -101,9 +105,14 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         or _first(og, "og:title")
         or _first(dc, "title")
     )
-    declared_keywords = _keywords(_strings(article.get("keywords")) or og.get("article:tag", []))
+    site_name = _first(og, "og:site_name") or _name(publisher) or _site_name(items)
     listed_keywords = _keywords(
-        meta.get("news_keywords", []) or meta.get("keywords", []) or visible_tags(tree)
+        _own_list(meta.get("news_keywords", []), site_name, url)
+        or _own_list(meta.get("keywords", []), site_name, url)
+        or visible_tags(tree)
+    )
+    declared_keywords = _keywords(
+        _strings(article.get("keywords")) or _article_tags(og, listed_keywords)
     )
     heading = _heading(tree, headline)
     if heading and headline and _kicker_declared(headline, heading, og.get("og:title", [])):
@@ -132,7 +141,7 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         sections=_strings(article.get("articleSection")) or og.get("article:section", []),
         description=_text(article.get("description")) or _first(og, "og:description"),
         image=_image(article.get("image")) or _first(og, "og:image"),
-        site_name=_first(og, "og:site_name") or _name(publisher) or _site_name(items),
+        site_name=site_name,
         language=_text(article.get("inLanguage")) or _first(og, "og:locale"),
         free=_free(article),
         body=_text(article.get("articleBody")),
@@ -331,6 +340,45 @@ def _fuller(declared: list[str], listed: list[str]) -> list[str]:
     if len(declared) == 1 and len(listed_tags) > 1 and _words(declared) == _words(listed):
         return listed
     return declared
+
+
+def _article_tags(og: dict[str, list[str]], listed: list[str]) -> list[str]:
+    """The ``article:tag`` values, unless the one value there is the article's category.
+
+    Some CMSs put the section or an ad category in a single ``article:tag`` ("Politics",
+    "Business, Finance, & Economics") and the article's topics in the ``keywords`` meta: a
+    lone value that shares no tag with a list of three or more there is set aside.
+    """
+    tags = og.get("article:tag", [])
+    listed_tags = _folded(_tag_set(listed))
+    if len(tags) == 1 and len(listed_tags) >= 3 and not _folded(_tag_set(tags)) & listed_tags:
+        return []
+    return tags
+
+
+def _folded(tags: set[str]) -> set[str]:
+    """The tags without accents ("córdoba" and "cordoba" are one tag)."""
+    return {
+        "".join(
+            char for char in unicodedata.normalize("NFKD", tag) if not unicodedata.combining(char)
+        )
+        for tag in tags
+    }
+
+
+def _own_list(values: list[str], site_name: str | None, url: str) -> list[str]:
+    """A ``keywords`` meta list, unless it is the site's own list, the same on every page.
+
+    Many sites fill the meta on every page with their name and sections ("日刊ゲンダイDIGITAL,
+    政治, 社会, 芸能..."): a list with the site's name (or a part of it, "産経新聞" of
+    "産経新聞：産経ニュース") or its host name among its entries describes the site, not the
+    article, and the next source is read instead.
+    """
+    site = {part.strip().casefold() for part in _SITE_NAME_PARTS.split(site_name or "")}
+    host = (urlsplit(url).hostname or "").lower()
+    site |= {host, host.removeprefix("www.")}
+    site.discard("")
+    return [] if _tag_set(values) & site else values
 
 
 def _tag_set(values: list[str]) -> set[str]:

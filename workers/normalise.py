@@ -51,9 +51,14 @@ _ROLES = frozenset(
 _INVERTED_NAME = re.compile(r"^\s*([^\W\d_][\w'-]*),\s*([^\W\d_][\w'-]*)\s*$")
 # A name has at most this many words; a longer part is a job title or a sentence.
 _NAME_WORDS = 5
-# Machine tags that CMSs put among the keywords: "Category: News", an id, a UUID.
-_MACHINE_TAG = re.compile(r"^[\w ]{1,30}:\s|^[\d\W]+$|^[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE)
+# Machine tags that CMSs put among the keywords: "Category: News", an id, a UUID, no letter
+# or digit at all. Short numbers are topics ("1&1", "9/11", "2024"); long ones are ids.
+_MACHINE_TAG = re.compile(
+    r"^[\w ]{1,30}:\s|^[\W_]+$|^\d{6,}$|^[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE
+)
 
+# A value with a CMS's label: "Page Type: Article".
+_LABELLED = re.compile(r"^[\w ]{1,30}:\s")
 # A CMS's label that says the value is a topic of the story: "Subject: Justice".
 _TOPIC_LABEL = re.compile(r"^(?:subjects?|topics?|tags?|keywords?|themen?)\s*:\s*(\S.*)$", re.I)
 
@@ -93,7 +98,7 @@ def normalise(
         url=canonical_url(article.url, article.fetched_url, url_rules),
         title=clean_title(article.title, article.site_name, article.fetched_url),
         body=body,
-        tags=clean_tags(article.tags),
+        tags=clean_tags(article.tags, page_url=article.fetched_url),
         authors=clean_authors(article.authors),
         categories=clean_list(article.categories),
         published_at=published_at,
@@ -222,21 +227,34 @@ def clean_list(values: list[str]) -> list[str]:
     return list(shown.values())
 
 
-def clean_tags(values: list[str]) -> list[str]:
+def clean_tags(values: list[str], page_url: str | None = None) -> list[str]:
     """Topic tags as ``clean_list`` gives them, without a CMS's machine tags.
 
-    Dropped: labelled values ("Category: News", "Page Type: Article"), values without a letter
-    (ids) and UUIDs: they describe the page to the CMS, not the story to readers. A value
-    labelled as a topic ("Subject: Justice", "Topic: Climate") is that topic.
+    Dropped: labelled values ("Category: News", "Page Type: Article"), long numbers (ids),
+    UUIDs and values of punctuation alone: they describe the page to the CMS, not the story to
+    readers. A value labelled as a topic ("Subject: Justice", "Topic: Climate") is that topic.
+    With the page's URL, a tag that is the site's own host name ("nationalpost.com" on
+    nationalpost.com) goes too: CMSs add it to every article.
     """
+    own = _own_hosts(page_url) if page_url else set()
+    values = clean_list(values)
+    # A list that is mostly labels ("Day: Friday", "WC: 1000-1999", "Subject: Justice") is the
+    # CMS's record of the page: its unlabelled values are more of the same ("Medium").
+    labelled = sum(1 for tag in values if _LABELLED.match(tag)) * 2 > len(values)
     tags = []
-    for tag in clean_list(values):
+    for tag in values:
         topic = _TOPIC_LABEL.match(tag)
         if topic:
             tags.append(topic.group(1))
-        elif not _MACHINE_TAG.search(tag):
+        elif not labelled and not _MACHINE_TAG.search(tag) and tag.casefold() not in own:
             tags.append(tag)
     return clean_list(tags)
+
+
+def _own_hosts(url: str) -> set[str]:
+    """The page's host name, with and without "www.", lower case."""
+    host = (urlsplit(url).hostname or "").lower()
+    return {host, host.removeprefix("www.")} - {""}
 
 
 def clean_authors(values: list[str]) -> list[str]:

@@ -17,9 +17,10 @@ _TAG_MARK = re.compile(
     r"(?![a-z])",
     re.IGNORECASE,
 )
-_TAG_PATH = re.compile(
-    r"/(?:tags?|topics?|subjects?|keywords?|thema|themen|schlagw\w*|stichw\w*)/", re.IGNORECASE
-)
+_TAG_WORD = r"(?:tags?|topics?|subjects?|keywords?|thema|themen|schlagw\w*|stichw\w*)"
+_TAG_PATH = re.compile(rf"/{_TAG_WORD}/", re.IGNORECASE)
+# The page of all the site's tags ("/themen/", "/topics"): a link to it is no tag ("Alle Themen").
+_TAG_INDEX = re.compile(rf"/{_TAG_WORD}/?$", re.IGNORECASE)
 _NOT_TAGS = re.compile(r"breadcrumb|navigation|menu|(?<![a-z])aside(?![a-z])", re.IGNORECASE)
 # A tag is a few words; a group is a tag list when its links are most of its text.
 _TAG_WORDS = 6
@@ -37,7 +38,8 @@ def visible_tags(tree: HtmlElement) -> list[str]:
     text, so that a tag linked from running text is no tag. Links in ``<nav>`` (but a ``<nav>``
     in the article marked as its tag list), in a breadcrumb, menu or element classed "aside"
     (where sites show their trending topics), or in a ``<header>``/``<footer>`` outside the
-    article are site navigation. Of the groups, the one in the article that holds the ``<h1>``
+    article are site navigation, and so is a link to the index of all tags ("/themen/"). Of
+    the groups, the one in the article that holds the ``<h1>``
     wins, then one in ``<main>``, then a marked one, then the largest.
     """
     groups: dict[HtmlElement, list[str]] = {}
@@ -48,6 +50,8 @@ def visible_tags(tree: HtmlElement) -> list[str]:
         if not text or href.startswith("#") or len(text) > _TAG_CHARS:
             continue
         if len(text.split()) > _TAG_WORDS or not _is_tag_link(link, href, marks):
+            continue
+        if _TAG_INDEX.search(urlsplit(href).path):
             continue
         if _in_navigation(link, marks):
             continue

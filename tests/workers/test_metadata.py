@@ -259,6 +259,49 @@ def test_the_keywords_meta_replaces_a_shorter_declared_list_of_the_same_tags() -
     assert read(head=other, ld=ld).keywords == ["USA", "Banken"]
 
 
+def test_a_keywords_meta_naming_the_site_is_the_sites_list_not_the_articles() -> None:
+    site = '<meta property="og:site_name" content="産経新聞：産経ニュース">'
+    head = site + '<meta name="keywords" content="産経新聞,ニュース,政治,経済,社会">'
+    body = '<article><h1>地震</h1><div class="tags"><a href="/t/1">地震</a></div></article>'
+    assert read(head=head, body=body).meta_keywords == ["地震"]
+    by_host = '<meta name="keywords" content="example.com, news, sport">'
+    assert read(head=by_host, body=body).meta_keywords == ["地震"]
+    own = site + '<meta name="keywords" content="地震,東京">'
+    assert read(head=own, body=body).meta_keywords == ["地震,東京"]
+
+
+def test_a_lone_article_tag_unlike_the_keywords_is_the_category() -> None:
+    head = (
+        '<meta property="og:type" content="article">'
+        '<meta property="article:tag" content="Business, Finance, &amp; Economics">'
+        '<meta name="keywords" content="Rezession, Konjunkturpolitik, Wachstum">'
+    )
+    metadata = read(head=head)
+    assert metadata.keywords == []  # so the article's tags are the keywords meta's
+    assert metadata.meta_keywords == ["Rezession, Konjunkturpolitik, Wachstum"]
+    # The same tag written with or without accents is one tag: the declared one stays.
+    same = (
+        '<meta property="og:type" content="article">'
+        '<meta property="article:tag" content="Córdoba">'
+        '<meta name="keywords" content="cordoba, patrimonio, lucha">'
+    )
+    assert read(head=same).keywords == ["Córdoba"]
+    # A keyword list too short to tell leaves the declared tag as it is.
+    short = (
+        '<meta property="og:type" content="article">'
+        '<meta property="article:tag" content="Politics">'
+        '<meta name="keywords" content="Gaza, Israel">'
+    )
+    assert read(head=short).keywords == ["Politics"]
+
+
+def test_a_link_to_the_index_of_all_tags_is_no_tag() -> None:
+    body = """<article><h1>Spionage</h1><p>Text.</p><div class="tags">
+      <a href="/thema/schweiz">Schweiz</a><a href="/thema/genf">Genf</a>
+      <a href="https://www.example.com/themen/">Alle Themen</a></div></article>"""
+    assert read(body=body).meta_keywords == ["Schweiz", "Genf"]
+
+
 def test_keywords_in_a_script_without_spaces_are_split_at_spaces() -> None:
     head = '<meta name="keywords" content="深空探测 探月工程 航天技术">'
     assert read(head=head).meta_keywords == ["深空探测", "探月工程", "航天技术"]

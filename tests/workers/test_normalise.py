@@ -321,8 +321,26 @@ def test_an_html_body_keeps_its_markup_and_counts_only_its_words() -> None:
 
 
 def test_a_value_labelled_as_a_topic_is_that_topic_other_labels_go() -> None:
+    tags = ["Subject: Justice", "Page Type: Article", "Topic: Climate", "Storms", "Floods", "Rain"]
+    assert clean_tags(tags) == ["Justice", "Climate", "Storms", "Floods", "Rain"]
+
+
+def test_in_a_list_of_mostly_labels_the_unlabelled_values_go_too() -> None:
+    # A CMS's record of the page: "Medium" is as much a label's value as "1000-1999".
     tags = ["Subject: Justice", "Page Type: Article", "Topic: Climate", "Medium", "WC: 1000-1999"]
-    assert clean_tags(tags) == ["Justice", "Climate", "Medium"]
+    assert clean_tags(tags) == ["Justice", "Climate"]
+
+
+def test_short_numbers_are_topics_long_ones_ids_and_punctuation_goes() -> None:
+    tags = ["1&1", "9/11", "58", "2024", "100312362", "—", "#", "IONOS"]
+    assert clean_tags(tags) == ["1&1", "9/11", "58", "2024", "IONOS"]
+
+
+def test_the_sites_own_host_name_is_no_tag() -> None:
+    tags = ["nationalpost.com", "Kashmir", "Booking.com"]
+    url = "https://www.nationalpost.com/news/world/story"
+    assert clean_tags(tags, page_url=url) == ["Kashmir", "Booking.com"]
+    assert clean_tags(tags) == tags  # without the page's URL nothing is known of the site
 
 
 def test_a_newsroom_named_with_digits_is_kept_a_date_is_not() -> None:
