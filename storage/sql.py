@@ -211,11 +211,13 @@ class Database(SourceTables, PageStateTables):
         # Stories are storage's to give (link_story); once given, one stays with the URL.
         values.update(story_id=None, duplicate_of=None)
         # On SQLite this insert comes first: it takes the write lock before any read.
+        # The values go with the execution, not into the statement: the same statement each
+        # time is compiled once (building one with its values cost ~1 ms of CPU an article).
         inserted = connection.execute(
             self._insert(StoredArticle)
-            .values(**values, first_stored_at=now, last_stored_at=now)
             .on_conflict_do_nothing(index_elements=["url"])
-            .returning(StoredArticle.id)
+            .returning(StoredArticle.id),
+            {**values, "first_stored_at": now, "last_stored_at": now},
         ).first()
         if inserted is not None:
             return NEW, None

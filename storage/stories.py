@@ -172,7 +172,9 @@ def _index(
         .values(url=url, **values)
         .on_conflict_do_update(index_elements=["url"], set_=values)
     )
-    # One statement for all the band rows: one round trip, not one a band.
+    # One compiled statement for all the band rows (executemany; psycopg pipelines them). A
+    # multi-row VALUES clause was built and compiled anew for every article: on SQLite that
+    # cost 1-2 ms of CPU per stored article, more than the write itself.
     connection.execute(
-        insert(StoryBand).values([{"band": band, "url": url} for band in fingerprint.bands])
+        insert(StoryBand), [{"band": band, "url": url} for band in fingerprint.bands]
     )
