@@ -2,9 +2,10 @@
 
 trafilatura's main text is the body; the page's JSON-LD ``articleBody`` stands in when
 trafilatura finds (next to) nothing, as on pages that render their text with scripts.
-Measured on news-fixtures, ``articleBody`` is better than trafilatura's text on some pages
-and much worse on others (a teaser, the text run together with captions), with nothing in
-the page telling which: it is not preferred otherwise.
+Measured on news-fixtures, ``articleBody`` as a whole is better than trafilatura's text on
+some pages and much worse on others (a teaser, the text run together with captions), with
+nothing in the page telling which: it does not replace trafilatura's text otherwise. Where
+the two agree, it tells which of trafilatura's blocks are the story's (``keep_declared``).
 
 From the text go the lines that only repeat what other fields hold: the headline at its top
 and the byline ("By Jane Doe", "Von Nina Magoley") of the authors found. ``EXTRACT_BODY_FORMAT``
@@ -14,7 +15,9 @@ same extraction.
 
 from __future__ import annotations
 
+import html
 import re
+from collections import Counter
 from typing import Any
 
 from lxml import etree
@@ -30,6 +33,14 @@ _WORD = re.compile(
 )
 # The word that introduces a byline, as a line of its own before the names.
 _BYLINE_WORD = re.compile(r"^(?:by|von|par|por|di|door|av|af|de|da|text|texte)\s+", re.I)
+# ``keep_declared``: a block stays when this share of its words is in the ``articleBody``; the
+# filter applies when the blocks kept hold this share of the ``articleBody``'s words and this
+# share of the extraction's, and the ``articleBody`` has this many words. Measured over
+# news-fixtures' 54 pages with an ``articleBody`` (body word F1 0.958 -> 0.970 on them).
+_DECLARED_SHARE = 0.7
+_DECLARED_COVER = 0.8
+_DECLARED_KEPT = 0.5
+_DECLARED_MIN_WORDS = 50
 # A cut paragraph: it ends in an ellipsis instead of a full stop.
 _CUT = re.compile(r"(?:…|\.\.\.|\[…\]|\[\.\.\.\])\s*$")
 
@@ -45,6 +56,60 @@ def main_text(document: dict[str, Any], article_body: str | None, min_words: int
     if count_words(text) < min_words and article_body and count_words(article_body) >= min_words:
         return article_body
     return text
+
+
+def keep_declared(tree: Any, article_body: str | None) -> bool:
+    """Drop the blocks of trafilatura's extraction that the page's own ``articleBody`` lacks,
+    where the two agree on the rest; return whether any block went.
+
+    A publisher's ``articleBody`` holds the story's paragraphs without the captions, "read
+    more" links, newsletter boxes and teasers around them that trafilatura sometimes keeps.
+    Run together in one string, it is a poor body itself, but it tells which of trafilatura's
+    blocks (paragraphs, headings, lists, children of the extraction's ``<body>``) are the
+    story's: a block goes when under ``_DECLARED_SHARE`` of its words are in it. Nothing goes
+    unless the blocks kept hold at least ``_DECLARED_COVER`` of the ``articleBody``'s words and
+    ``_DECLARED_KEPT`` of the extraction's: where the two disagree (a teaser or a truncated
+    ``articleBody``, one that is another text) neither is trusted over the other.
+    """
+    if tree is None or not article_body:
+        return False
+    declared = Counter(_words(article_body))
+    total = sum(declared.values())
+    if total < _DECLARED_MIN_WORDS:
+        return False
+    blocks = [(block, _words("".join(block.itertext()))) for block in tree]
+    dropped = [
+        block
+        for block, words in blocks
+        if words and sum(word in declared for word in words) < _DECLARED_SHARE * len(words)
+    ]
+    if not dropped:
+        return False
+    going = set(map(id, dropped))
+    kept = Counter(word for block, words in blocks if id(block) not in going for word in words)
+    cover = sum(min(kept[word], count) for word, count in declared.items()) / total
+    extracted = sum(len(words) for _, words in blocks)
+    if cover < _DECLARED_COVER or sum(kept.values()) < _DECLARED_KEPT * extracted:
+        return False
+    for block in dropped:
+        _remove(block)
+    return True
+
+
+def _remove(element: Any) -> None:
+    """Remove ``element`` from its tree, keeping the text that follows it."""
+    parent = element.getparent()
+    if element.tail and element.tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _words(text: str) -> list[str]:
+    return [word.casefold() for word in _WORD.findall(html.unescape(text))]
 
 
 def without_repeats(text: str, title: str | None, authors: list[str]) -> str:

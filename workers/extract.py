@@ -22,6 +22,7 @@ from w3lib.encoding import html_to_unicode
 from workers.body import (
     BODY_FORMATS,
     count_words,
+    keep_declared,
     looks_cut,
     main_text,
     plain_text,
@@ -119,6 +120,8 @@ def extract(
         include_tables=True,
         include_formatting=body_format != "text",
     )
+    if isinstance(extracted, Document) and keep_declared(extracted.body, metadata.body):
+        extracted.text = plain_text(extracted)
     document = extracted.as_dict() if isinstance(extracted, Document) else extracted or {}
     if body_format != "text":
         document["text"] = plain_text(extracted)

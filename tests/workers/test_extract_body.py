@@ -128,3 +128,50 @@ def test_an_unknown_body_format_is_an_extraction_error() -> None:
     assert isinstance(result, Skip)
     assert result.reason == Reason.EXTRACT_ERROR
     assert "body format 'pdf'" in result.detail
+
+
+NEWSLETTER = "<p>Sign up to our morning newsletter for the day's top stories in your inbox.</p>"
+CAPTION = "<p>Photo: the harbour seen from the old lighthouse at dawn, Reuters.</p>"
+DECLARED = " ".join(
+    f"Paragraph {n} of the story tells how the council voted on the plan for the harbour, "
+    "and what the mayor said afterwards."
+    for n in range(12)
+)
+
+
+@pytest.mark.parametrize(
+    ("body_format", "paragraph"),
+    [("text", "Paragraph 3 of the story"), ("markdown", "Paragraph 3 of the story"),
+     ("html", "<p>Paragraph 3 of the story")],
+)  # fmt: skip
+def test_blocks_the_declared_article_body_lacks_go_from_the_body(
+    body_format: str, paragraph: str
+) -> None:
+    ld = {"@type": "NewsArticle", "headline": "Council approves the plan", "articleBody": DECLARED}
+    page = page_with(ld, body=STORY[:600] + CAPTION + STORY[600:] + NEWSLETTER)
+    article = article_from_page(fetched(page), PageWork("sqlite://", body_format=body_format))
+    assert isinstance(article, Article), article
+    assert "newsletter" not in article.body
+    assert "lighthouse" not in article.body
+    assert paragraph in article.body
+    assert article.body.count("Paragraph") == 12  # the story's paragraphs, each on its own
+    assert "\n" in article.body  # not the declared text run together
+
+
+def test_without_an_article_body_or_one_that_is_another_text_nothing_goes() -> None:
+    page = page_with(body=STORY + NEWSLETTER)
+    assert "newsletter" in article_from_page(fetched(page), WORK).body
+    # Paragraphs of words of their own, and an articleBody of the first five: a teaser.
+    words = [" ".join(f"w{n}x{k}" for k in range(12)) for n in range(12)]
+    story = "".join(f"<p>The council {text} voted.</p>" for text in words)
+    teaser = {
+        "@type": "NewsArticle",
+        "articleBody": " ".join(f"The council {text} voted." for text in words[:5]),
+    }
+    body = article_from_page(fetched(page_with(teaser, story + NEWSLETTER)), WORK).body
+    assert "newsletter" in body
+    assert "w11x0" in body
+    other = {"@type": "NewsArticle", "articleBody": "Another story entirely, about trains. " * 20}
+    body = article_from_page(fetched(page_with(other, STORY + NEWSLETTER)), WORK).body
+    assert "newsletter" in body
+    assert body.count("Paragraph") == 12
