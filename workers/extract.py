@@ -37,6 +37,7 @@ from workers.metadata import PageMetadata, read_metadata
 from workers.normalise import clean_authors
 from workers.pagetype import judge, read_page_signals
 from workers.records import Article, FetchedPage, Reason, Skip
+from workers.scripthtml import script_html
 
 _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_].*)?$")
 
@@ -112,20 +113,22 @@ def extract(
     metadata = read_metadata(tree, page.final_url)
     signals = read_page_signals(tree, page.final_url)
     fallback = TrafilaturaFields(tree, page.final_url)
-    extracted = trafilatura.bare_extraction(
-        tree,  # on a copy: ``fallback`` reads the tree as parsed
-        url=page.final_url,
-        with_metadata=False,
-        include_comments=False,
-        include_tables=True,
-        include_formatting=body_format != "text",
-    )
-    if isinstance(extracted, Document) and keep_declared(extracted.body, metadata.body):
-        extracted.text = plain_text(extracted)
-    document = extracted.as_dict() if isinstance(extracted, Document) else extracted or {}
-    if body_format != "text":
-        document["text"] = plain_text(extracted)
+    # On a copy of the tree: ``fallback`` and ``script_html`` read it as parsed.
+    extracted = _extraction(tree, page.final_url, body_format)
+    document = _document(extracted, metadata, body_format)
     text = main_text(document, metadata.body, min_words)
+    if count_words(text) < min_words:
+        rendered = script_html(tree)  # a script-rendered page: the text is in its data
+        if rendered is not None:
+            extracted_from_script = _extraction(
+                f"<html><body><article>{rendered}</article></body></html>",
+                page.final_url,
+                body_format,
+            )
+            from_script = _document(extracted_from_script, metadata, body_format)
+            if count_words(from_script.get("text") or "") > count_words(text):
+                extracted, document = extracted_from_script, from_script
+                text = main_text(document, metadata.body, min_words)
     if not text.strip():
         return _skip(page, Reason.EMPTY, "no main text found")
     words = count_words(text)
@@ -140,6 +143,29 @@ def extract(
     if body_format != "text" and text is document["text"]:
         body = render(extracted, text, body_format, article.title)
     return article.replace(body=body, paywalled=paywalled)
+
+
+def _extraction(html: HtmlElement | str, url: str, body_format: str) -> Any:
+    """trafilatura's extraction of the main text (a ``Document``, or None)."""
+    return trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+        include_formatting=body_format != "text",
+    )
+
+
+def _document(extracted: Any, metadata: PageMetadata, body_format: str) -> dict[str, Any]:
+    """The extraction as a dict whose ``text`` is plain text, without the blocks that the
+    page's ``articleBody`` shows are not the story's (``body.keep_declared``)."""
+    if isinstance(extracted, Document) and keep_declared(extracted.body, metadata.body):
+        extracted.text = plain_text(extracted)
+    document = extracted.as_dict() if isinstance(extracted, Document) else extracted or {}
+    if body_format != "text":
+        document["text"] = plain_text(extracted)
+    return document
 
 
 def _paywalled(metadata: PageMetadata, text: str) -> bool | None:

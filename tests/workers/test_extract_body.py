@@ -175,3 +175,49 @@ def test_without_an_article_body_or_one_that_is_another_text_nothing_goes() -> N
     body = article_from_page(fetched(page_with(other, STORY + NEWSLETTER)), WORK).body
     assert "newsletter" in body
     assert body.count("Paragraph") == 12
+
+
+# An article as a script-rendered page holds it: HTML in a string of the page's script data.
+RENDERED = (
+    "".join(
+        f"<p>Part {n} of the story: the council voted on the harbour plan, and the mayor spoke "
+        "to the press about what it means for the town.</p>"
+        for n in range(8)
+    )
+    + '<div class="caption"><p>The harbour at dawn.</p></div>'
+)
+HEAD = "<head><title>Council approves the harbour plan</title></head>"
+
+
+def shell(scripts: str) -> bytes:
+    """A page whose body is an empty element for a script to fill, and ``scripts``."""
+    return f"<html>{HEAD}<body><div id=root></div>{scripts}</body></html>".encode()
+
+
+def test_a_script_rendered_page_gives_the_html_in_its_script_data() -> None:
+    # Next.js's streamed payload: a JavaScript string with < escaped.
+    payload = json.dumps([1, RENDERED]).replace("<", "\\u003c")
+    streamed = shell(f"<script>self.__next_f.push({payload})</script>")
+    # Next.js's page state: JSON in a script of its own.
+    state = json.dumps({"props": {"pageProps": {"article": {"html": RENDERED, "id": 7}}}})
+    data = shell(f'<script id="__NEXT_DATA__" type="application/json">{state}</script>')
+    for page in (streamed, data):
+        article = article_from_page(fetched(page), WORK)
+        assert isinstance(article, Article), article
+        assert article.body.count("the council voted on the harbour plan") == 8
+        assert "\n" in article.body
+
+
+def test_script_data_is_read_only_when_the_page_itself_has_too_little_text() -> None:
+    other = "".join(
+        f"<p>Script paragraph {n} about something else entirely, at length.</p>" for n in range(9)
+    )
+    script = f"<script>window.state = {json.dumps({'html': other})}</script>"
+    article = article_from_page(fetched(page_with(body=STORY + script)), WORK)
+    assert isinstance(article, Article)
+    assert "Script paragraph" not in article.body
+    few = "".join(f"<p>Paragraph {n} of a teaser.</p>" for n in range(2)) + " " * 300
+    page = shell(f"<script>window.state = {json.dumps({'html': few})}</script>")
+    skipped = article_from_page(fetched(page), WORK)
+    assert isinstance(skipped, Skip)
+    assert skipped.reason == Reason.EMPTY
