@@ -47,6 +47,11 @@ _ROLES = frozenset(
         "red", "agenturen", "agencies",
     }
 )  # fmt: skip
+# The role that Korean, Japanese and Chinese bylines put after the name: "신현주 기자" (reporter),
+# "특파원" (correspondent), "記者", "记者".
+_TRAILING_ROLES = ("선임기자", "객원기자", "인턴기자", "기자", "특파원", "논설위원", "편집위원",
+                   "記者", "特派員", "编辑", "记者")  # fmt: skip
+_TRAILING_ROLE = re.compile(rf"(?<=\S)\s*(?:{'|'.join(_TRAILING_ROLES)})$")
 # "Last, First" as library catalogues and Dublin Core write a name: one capitalised word a side.
 _INVERTED_NAME = re.compile(r"^\s*([^\W\d_][\w'-]*),\s*([^\W\d_][\w'-]*)\s*$")
 # A name has at most this many words; a longer part is a job title or a sentence.
@@ -262,7 +267,8 @@ def clean_authors(values: list[str]) -> list[str]:
 
     A byline is split at ";", "/", ",", and at "and"/"und"/"et"/"og"/"och"/"&"; parts that are a
     role ("Reporter"), have a word that starts with a digit (a date, "3 min"), or have more than
-    five words (a job title) go; a newsroom named with digits ("BR24 Redaktion") stays.
+    five words (a job title) go; a newsroom named with digits ("BR24 Redaktion") stays. The
+    role after a Korean, Japanese or Chinese name goes ("신현주 기자" is 신현주).
     A value that is just "Last, First" (two capitalised words, the second no role) is one
     name, turned round: "Tollefson, Jeff" is Jeff Tollefson, not two people.
     """
@@ -275,6 +281,7 @@ def clean_authors(values: list[str]) -> list[str]:
         for part in _AUTHOR_SEPARATORS.split(text):
             for name in part.split(","):
                 name = _BYLINE.sub("", name.strip()).strip(" .:-–|")
+                name = _TRAILING_ROLE.sub("", name)
                 if _is_name(name):
                     names.append(name)
     return clean_list(names)
@@ -289,6 +296,7 @@ def _is_name(text: str) -> bool:
     return (
         0 < len(words) <= _NAME_WORDS
         and text.casefold() not in _ROLES
+        and text not in _TRAILING_ROLES
         and not any(word[0].isdigit() for word in words)
         and ":" not in text
     )

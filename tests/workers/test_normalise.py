@@ -80,6 +80,8 @@ def test_lists_are_split_trimmed_and_deduplicated_without_case(
         (["Tollefson, Jeff", "You, Xiaoying"], ["Jeff Tollefson", "Xiaoying You"]),  # Last, First
         (["Doe, Reporter", "Soldwisch, dpa"], ["Doe", "Soldwisch", "dpa"]),  # not inverted names
         (["J.R.R. Tolkien", "A.Smith"], ["J.R.R. Tolkien", "A.Smith"]),
+        (["신현주 기자", "김태연 특파원", "山田太郎 記者"], ["신현주", "김태연", "山田太郎"]),
+        (["기자"], []),  # a role alone is no name
     ],
 )  # fmt: skip
 def test_authors(raw: list[str], expected: list[str]) -> None:
