@@ -226,18 +226,11 @@ def _migrate(**_: Any) -> None:
 
 @worker_init.connect
 def _load_models(**_: Any) -> None:
-    """Load, before the pool forks, what its processes would each load on their first page.
-
-    Prefork pool processes inherit the parent's memory: loaded here, the py3langid model
-    (``workers.language``, ~1 s, used by extraction and normalisation) and the MinHash library
-    (``workers.dedupe``: datasketch and SciPy, ~1.5 s) cost nothing in each pool process and
-    in each one that replaces a recycled one (``WORKER_MAX_TASKS_PER_CHILD``).
-    """
-    import datasketch  # noqa: F401 - imported for the pool processes, see above
-
-    from workers.language import identify
-
-    identify("")
+    """Load, before the pool forks, what its processes would each load on their first page
+    (``workers.preload``): prefork pool processes inherit the parent's memory, so it costs
+    nothing in each pool process and in each one that replaces a recycled one
+    (``WORKER_MAX_TASKS_PER_CHILD``)."""
+    import workers.preload  # noqa: F401 - imported for the pool processes, see above
 
 
 @worker_process_init.connect
