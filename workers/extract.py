@@ -38,6 +38,7 @@ from workers.normalise import clean_authors
 from workers.pagetype import judge, read_page_signals
 from workers.records import Article, FetchedPage, Reason, Skip
 from workers.scripthtml import script_html
+from workers.settled import settled_comparison
 
 _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_].*)?$")
 
@@ -146,15 +147,17 @@ def extract(
 
 
 def _extraction(html: HtmlElement | str, url: str, body_format: str) -> Any:
-    """trafilatura's extraction of the main text (a ``Document``, or None)."""
-    return trafilatura.bare_extraction(
-        html,
-        url=url,
-        with_metadata=False,
-        include_comments=False,
-        include_tables=True,
-        include_formatting=body_format != "text",
-    )
+    """trafilatura's extraction of the main text (a ``Document``, or None), without its
+    readability comparison where that cannot change it (``workers.settled``)."""
+    with settled_comparison():
+        return trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=False,
+            include_comments=False,
+            include_tables=True,
+            include_formatting=body_format != "text",
+        )
 
 
 def _document(extracted: Any, metadata: PageMetadata, body_format: str) -> dict[str, Any]:
