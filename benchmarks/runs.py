@@ -275,7 +275,9 @@ def trafilatura_cli(site: CorpusSite, work: Path, processes: int) -> Run:
     # It exits with 1 when a page failed, which some do: see "documents_written".
     wall, use, _ = timed(command, log=work / "trafilatura-cli.log", check=False)
     bodies: dict[str, str | None] = {}
-    for path in sorted(out.glob("*.json")):
+    # Over 1,000 URLs, trafilatura writes into numbered subfolders (1/, 2/, ...) of the
+    # output folder, 1,000 files each (its MAX_FILES_PER_DIRECTORY).
+    for path in sorted(out.rglob("*.json")):
         found = json.loads(path.read_text(encoding="utf-8"))
         bodies.setdefault(found.get("source") or found.get("url") or "", found.get("text"))
     return Run(
