@@ -28,12 +28,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import extruct
 from lxml.html import HtmlElement
 
 from workers.bylines import visible_bylines
+from workers.normalise import own_hosts
 from workers.visible_tags import visible_tags
 
 # schema.org types of a news or blog article (the types of CreativeWork that are one article).
@@ -375,9 +375,7 @@ def _own_list(values: list[str], site_name: str | None, url: str) -> list[str]:
     article, and the next source is read instead.
     """
     site = {part.strip().casefold() for part in _SITE_NAME_PARTS.split(site_name or "")}
-    host = (urlsplit(url).hostname or "").lower()
-    site |= {host, host.removeprefix("www.")}
-    site.discard("")
+    site = (site | own_hosts(url)) - {""}
     return [] if _tag_set(values) & site else values
 
 

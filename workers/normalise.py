@@ -56,14 +56,13 @@ _TRAILING_ROLE = re.compile(rf"(?<=\S)\s*(?:{'|'.join(_TRAILING_ROLES)})$")
 _INVERTED_NAME = re.compile(r"^\s*([^\W\d_][\w'-]*),\s*([^\W\d_][\w'-]*)\s*$")
 # A name has at most this many words; a longer part is a job title or a sentence.
 _NAME_WORDS = 5
+# A value with a CMS's label: "Page Type: Article".
+_LABELLED = re.compile(r"^[\w ]{1,30}:\s")
 # Machine tags that CMSs put among the keywords: "Category: News", an id, a UUID, no letter
 # or digit at all. Short numbers are topics ("1&1", "9/11", "2024"); long ones are ids.
 _MACHINE_TAG = re.compile(
-    r"^[\w ]{1,30}:\s|^[\W_]+$|^\d{6,}$|^[0-9a-f]{8}-[0-9a-f]{4}-", re.IGNORECASE
+    rf"{_LABELLED.pattern}|^[\W_]+$|^\d{{6,}}$|^[0-9a-f]{{8}}-[0-9a-f]{{4}}-", re.IGNORECASE
 )
-
-# A value with a CMS's label: "Page Type: Article".
-_LABELLED = re.compile(r"^[\w ]{1,30}:\s")
 # A CMS's label that says the value is a topic of the story: "Subject: Justice".
 _TOPIC_LABEL = re.compile(r"^(?:subjects?|topics?|tags?|keywords?|themen?)\s*:\s*(\S.*)$", re.I)
 
@@ -241,7 +240,7 @@ def clean_tags(values: list[str], page_url: str | None = None) -> list[str]:
     With the page's URL, a tag that is the site's own host name ("nationalpost.com" on
     nationalpost.com) goes too: CMSs add it to every article.
     """
-    own = _own_hosts(page_url) if page_url else set()
+    own = own_hosts(page_url) if page_url else set()
     values = clean_list(values)
     # A list that is mostly labels ("Day: Friday", "WC: 1000-1999", "Subject: Justice") is the
     # CMS's record of the page: its unlabelled values are more of the same ("Medium").
@@ -256,7 +255,7 @@ def clean_tags(values: list[str], page_url: str | None = None) -> list[str]:
     return clean_list(tags)
 
 
-def _own_hosts(url: str) -> set[str]:
+def own_hosts(url: str) -> set[str]:
     """The page's host name, with and without "www.", lower case."""
     host = (urlsplit(url).hostname or "").lower()
     return {host, host.removeprefix("www.")} - {""}
