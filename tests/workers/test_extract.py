@@ -7,6 +7,9 @@ import json
 import time
 
 import pytest
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement
 
 from benchmarks.metrics import title_match, word_f1
 from tests.conftest import NEWS_SITE
@@ -208,3 +211,20 @@ def test_a_section_front_is_skipped_with_the_signals_that_decided() -> None:
     assert result.reason == Reason.NOT_ARTICLE
     assert result.detail.startswith("listing (score ")
     assert "front-page URL +" in result.detail
+
+
+def test_pages_are_parsed_into_plain_html_elements_classed_in_c() -> None:
+    """trafilatura's parser is given lxml's lookup in C (``workers.extract``): every element
+    is an ``HtmlElement``, form fields too, and a page with a form is still an article."""
+    tree = trafilatura.load_html(
+        f"<html><body><form action=/s><input name=q><select name=s></select></form>"
+        f"<article><h1>Council approves the plan</h1>{REPORT}</article></body></html>"
+    )
+    assert tree is not None
+    assert {type(element) for element in tree.iter(etree.Element)} == {HtmlElement}
+    assert [element.tag for element in tree.iter("input", "select")] == ["input", "select"]
+    page = fetched(etree.tostring(tree))
+    article = article_from_page(page, WORK)
+    assert isinstance(article, Article)
+    assert article.title == "Council approves the plan"
+    assert "Paragraph 11 of the report" in article.body
