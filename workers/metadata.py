@@ -32,7 +32,6 @@ from typing import Any
 import extruct
 from lxml.html import HtmlElement
 
-from workers.bylines import visible_bylines
 from workers.normalise import own_hosts
 from workers.visible_tags import visible_tags
 
@@ -68,7 +67,6 @@ class PageMetadata:
     heading: str | None = None  # the visible <h1>, when the headline contains it (see _heading)
     persons: list[str] = field(default_factory=list)  # authors that are people
     organisations: list[str] = field(default_factory=list)  # authors that are not
-    bylines: list[str] = field(default_factory=list)  # the visible byline (see ``bylines``)
     published_at: str | None = None  # ISO 8601 as declared, with offset when given
     modified_at: str | None = None
     keywords: list[str] = field(default_factory=list)  # JSON-LD keywords, article:tag (_fuller)
@@ -122,19 +120,20 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMetadata:
         heading=heading or _without_kicker(headline, og.get("og:title", [])),
         persons=persons or dc.get("creator", []),
         organisations=organisations,
-        bylines=visible_bylines(tree),
-        published_at=_first_date(
+        published_at=_dated(
+            tree,
+            "datePublished",
             article.get("datePublished"),
             article.get("dateCreated"),
             *og.get("article:published_time", []),
             *dc.get("date", []),
             *dc.get("issued", []),
-            *_itemprop_dates(tree, "datePublished"),
         ),
-        modified_at=_first_date(
+        modified_at=_dated(
+            tree,
+            "dateModified",
             article.get("dateModified"),
             *og.get("article:modified_time", []),
-            *_itemprop_dates(tree, "dateModified"),
         ),
         keywords=_fuller(declared_keywords, listed_keywords),
         meta_keywords=listed_keywords,
@@ -408,6 +407,16 @@ def _meta_names(tree: HtmlElement) -> dict[str, list[str]]:
         if name in {"keywords", "news_keywords", "author"} and meta.get("content").strip():
             values.setdefault(name, []).append(meta.get("content").strip())
     return values
+
+
+def _dated(tree: HtmlElement, name: str, *candidates: Any) -> str | None:
+    """``_first_date`` of the declared ``candidates`` followed by the page's ``itemprop=name``
+    dates, which are looked for (a walk over the whole page) only when they could change the
+    result: when the candidates give no date, or one without both its time and its offset."""
+    chosen = _first_date(*candidates)
+    if chosen is not None and _precision(chosen) == 2:
+        return chosen
+    return _first_date(*candidates, *_itemprop_dates(tree, name))
 
 
 def _itemprop_dates(tree: HtmlElement, name: str) -> list[str]:

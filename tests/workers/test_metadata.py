@@ -210,11 +210,6 @@ def test_a_nav_inside_the_article_marked_as_its_tags_is_its_tag_list() -> None:
     assert read(body=body).meta_keywords == ["american crime film"]
 
 
-def test_the_visible_byline_is_read_with_the_metadata() -> None:
-    body = '<article><h1>Storm</h1><p class="byline">By Jane Doe</p></article>'
-    assert read(body=body).bylines == ["Jane Doe"]
-
-
 def test_a_dated_time_element_without_its_item_still_dates_the_article() -> None:
     body = (
         '<meta name="DCSext.articleFirstPublished" content="2019-02-05 16:07">'
