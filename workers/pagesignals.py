@@ -26,17 +26,21 @@ from workers.pagecounts import count_page
 LONG_PARAGRAPH_WORDS = 40  # a <p> of 40+ words is prose, not a teaser, a caption or a button
 # Words in class, id and itemprop values (and form actions) that name a part of a shop, a forum
 # or a landing page. Front-end frameworks and themes write them in English whatever the page's
-# language; each occurrence counts.
+# language; each occurrence counts (``str.count``, several times faster than a regex here: no
+# word of a group ends with the letters another begins with, so no two occurrences overlap).
 MARKS = {
-    "price": re.compile("price|offers"),  # itemprop price, priceCurrency, offers; "product-price"
-    "cart": re.compile("cart|basket"),  # add-to-cart buttons and forms, mini-carts
-    "comment": re.compile("comment|reply|username"),  # comment threads, forum replies
-    "avatar": re.compile("avatar"),  # the pictures of the people who posted
-    "button": re.compile("btn|button|cta"),  # calls to action styled as buttons
+    "price": ("price", "offers"),  # itemprop price, priceCurrency, offers; "product-price"
+    "cart": ("cart", "basket"),  # add-to-cart buttons and forms, mini-carts
+    "comment": ("comment", "reply", "username"),  # comment threads, forum replies
+    "avatar": ("avatar",),  # the pictures of the people who posted
+    "button": ("btn", "button", "cta"),  # calls to action styled as buttons
 }
 # An amount of money: a currency sign or code beside a number ("$19.99", "12,50 €", "EUR 30").
+# The lookahead lets the engine pass over a character that can start none of the four forms in
+# one test instead of four (a third of the time on the corpus pages, the same matches).
 _PRICE = re.compile(
-    r"[$€£¥₹₽₩]\s?\d|\d\s?[$€£¥₹₽₩]|\b(USD|EUR|GBP|CHF|JPY|CAD|AUD|INR)\s?\d|\d\s?(USD|EUR|GBP)\b"
+    r"(?=[$€£¥₹₽₩\dUEGCJAI])"
+    r"(?:[$€£¥₹₽₩]\s?\d|\d\s?[$€£¥₹₽₩]|\b(USD|EUR|GBP|CHF|JPY|CAD|AUD|INR)\s?\d|\d\s?(USD|EUR|GBP)\b)"
 )
 _HEADLINE = "a headline of several words"  # anchor text that makes a link a story's link
 _WORD = re.compile(r"\w+")
@@ -105,7 +109,7 @@ def read_page_signals(tree: HtmlElement, url: str) -> PageSignals:
     paragraphs = [len(_WORD.findall(p.text_content())) for p in counts.paragraphs]
     linked = sum(len(_WORD.findall(link.text_content())) for link in counts.links)
     marks = "\n".join(counts.marks + counts.itemprops).lower()
-    marked = {mark: len(pattern.findall(marks)) for mark, pattern in MARKS.items()}
+    marked = {mark: sum(map(marks.count, words)) for mark, words in MARKS.items()}
     inside, anywhere = counts.main, counts.anywhere
     return PageSignals(
         types=frozenset(_declared_types(counts.json_ld, counts.itemtypes)),
