@@ -442,6 +442,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Before robots.txt (100), so not even robots.txt is asked of a forbidden address.
     "spiders.guard.PrivateNetworkGuard": 50,
     "spiders.politeness.PolitenessMiddleware": 560,
+    # Just before Scrapy's HttpCompressionMiddleware (590) in the response order.
+    "spiders.compressed.PlainCompressedResponse": 595,
     # After Scrapy's RedirectMiddleware (600), so it sees each redirect before it is followed.
     "spiders.guard.RedirectGuard": 650,
 }
