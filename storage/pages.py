@@ -7,6 +7,7 @@ when it does fetch a known page. Workers write the state when they store or skip
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,16 +59,22 @@ class PageStateTables:
             "listed_at": (given.get("listed_at") or None),
             "fetched_at": now,
         }
-        statement = (
-            self._insert(PageState)
-            .values(url=url, first_fetched_at=now, **values)
-            .on_conflict_do_update(index_elements=["url"], set_=values)
-        )
+        parameters = {"url": url, "first_fetched_at": now, **values}
         if connection is not None:
-            connection.execute(statement)
+            connection.execute(self._page_state_upsert, parameters)
             return
         with self.engine.begin() as own:
-            own.execute(statement)
+            own.execute(self._page_state_upsert, parameters)
+
+    @functools.cached_property
+    def _page_state_upsert(self) -> Any:
+        """The page-state upsert, built once: its values come with each execution, and a
+        known URL takes the new values of all but ``first_fetched_at``."""
+        statement = self._insert(PageState)
+        updated = ("outcome", "article_url", "etag", "last_modified", "listed_at", "fetched_at")
+        return statement.on_conflict_do_update(
+            index_elements=["url"], set_={name: statement.excluded[name] for name in updated}
+        )
 
     def touch_page_state(self, url: str) -> None:
         """Record that ``url`` was asked for again and had not changed (a 304)."""

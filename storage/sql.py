@@ -6,6 +6,7 @@ article twice leaves one row, and two workers storing it at once cannot make two
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import time
@@ -14,7 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -240,18 +251,24 @@ class Database(SourceTables, PageStateTables):
 
     def _add_revision(self, connection: Connection, article: Article, now: datetime) -> None:
         """Keep ``article`` as its URL's next revision, numbered in the same statement."""
-        latest = select(func.coalesce(func.max(ArticleRevision.revision), 0)).where(
-            ArticleRevision.url == article.url
-        )
         connection.execute(
-            self._insert(ArticleRevision).values(
-                url=article.url,
-                revision=latest.scalar_subquery() + 1,
-                content_hash=article.content_hash,
-                article=article.to_dict(),
-                stored_at=now,
-            )
+            self._revision_insert,
+            {
+                "revision_of": article.url,
+                "url": article.url,
+                "content_hash": article.content_hash,
+                "article": article.to_dict(),
+                "stored_at": now,
+            },
         )
+
+    @functools.cached_property
+    def _revision_insert(self) -> Any:
+        """The revision insert, built once: its values come with each execution."""
+        latest = select(func.coalesce(func.max(ArticleRevision.revision), 0)).where(
+            ArticleRevision.url == bindparam("revision_of")
+        )
+        return self._insert(ArticleRevision).values(revision=latest.scalar_subquery() + 1)
 
     def revisions(self) -> Iterator[dict[str, Any]]:
         """Every version of every article, by article then revision: the article's fields,

@@ -17,10 +17,12 @@ one write lock.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import StoredArticle, StoryBand, StoryFingerprint
@@ -64,6 +66,22 @@ def lock_story_keys(
     )
 
 
+# The statements ``link_story`` runs for every stored article, built once: their values come
+# with each execution (building a statement around its values cost more CPU than running it).
+_STORY_UPDATE = update(StoredArticle).where(StoredArticle.url == bindparam("linked_url"))
+
+
+@functools.cache
+def _fingerprint_upsert(dialect: str) -> Any:
+    """The fingerprint upsert for the database ``dialect``: a known URL takes the new story
+    and signature."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StoryFingerprint)
+    return statement.on_conflict_do_update(
+        index_elements=["url"],
+        set_={"story_id": statement.excluded.story_id, "signature": statement.excluded.signature},
+    )
+
+
 def _lock_number(key: str) -> int:
     digest = hashlib.blake2b(_LOCK_NAMESPACE + key.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -93,9 +111,12 @@ def link_story(
             or StoryLink(story_id_for(article.url), None)
         )
         connection.execute(
-            update(StoredArticle)
-            .where(StoredArticle.url == article.url)
-            .values(story_id=link.story_id, duplicate_of=link.duplicate_of)
+            _STORY_UPDATE,
+            {
+                "linked_url": article.url,
+                "story_id": link.story_id,
+                "duplicate_of": link.duplicate_of,
+            },
         )
     _index(connection, article.url, link.story_id, fingerprint, replace=indexed)
     return link
@@ -165,12 +186,9 @@ def _index(
             connection.execute(delete(StoryFingerprint).where(StoryFingerprint.url == url))
     if fingerprint is None:
         return
-    values = {"story_id": story_id, "signature": fingerprint.signature_bytes()}
-    upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     connection.execute(
-        upsert(StoryFingerprint)
-        .values(url=url, **values)
-        .on_conflict_do_update(index_elements=["url"], set_=values)
+        _fingerprint_upsert(connection.dialect.name),
+        {"url": url, "story_id": story_id, "signature": fingerprint.signature_bytes()},
     )
     # One compiled statement for all the band rows (executemany; psycopg pipelines them). A
     # multi-row VALUES clause was built and compiled anew for every article: on SQLite that
