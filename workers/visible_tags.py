@@ -7,6 +7,7 @@ row of links ("Tags: Putin, NATO, Ukraine"), not in their markup for search engi
 from __future__ import annotations
 
 import re
+from itertools import islice
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
@@ -22,6 +23,8 @@ _TAG_PATH = re.compile(rf"/{_TAG_WORD}/", re.IGNORECASE)
 # The page of all the site's tags ("/themen/", "/topics"): a link to it is no tag ("Alle Themen").
 _TAG_INDEX = re.compile(rf"/{_TAG_WORD}/?$", re.IGNORECASE)
 _NOT_TAGS = re.compile(r"breadcrumb|navigation|menu|(?<![a-z])aside(?![a-z])", re.IGNORECASE)
+# The characters ``urlsplit`` takes out of an address wherever they are.
+_URL_IGNORED = dict.fromkeys(map(ord, "\t\r\n"))
 # A tag is a few words; a group is a tag list when its links are most of its text.
 _TAG_WORDS = 6
 _TAG_CHARS = 60
@@ -45,17 +48,19 @@ def visible_tags(tree: HtmlElement) -> list[str]:
     groups: dict[HtmlElement, list[str]] = {}
     marks = _Marks()
     for link in tree.xpath("//a[@href]"):
-        text = " ".join(link.text_content().split())
+        # Is it a tag link? Asked before its text is read: few of a page's links are, and
+        # reading a link's text costs more.
         href = link.get("href").strip()
-        if not text or href.startswith("#") or len(text) > _TAG_CHARS:
+        if href.startswith("#") or not _is_tag_link(link, href, marks):
             continue
-        if len(text.split()) > _TAG_WORDS or not _is_tag_link(link, href, marks):
+        text = " ".join(link.text_content().split())
+        if not text or len(text) > _TAG_CHARS or len(text.split()) > _TAG_WORDS:
             continue
         if _TAG_INDEX.search(urlsplit(href).path):
             continue
         if _in_navigation(link, marks):
             continue
-        group = _link_group(link)
+        group = _link_group(link, marks)
         if group is not None:
             groups.setdefault(group, []).append(text)
     if not groups:
@@ -65,12 +70,14 @@ def visible_tags(tree: HtmlElement) -> list[str]:
 
 
 class _Marks:
-    """What the class, id and ``data-*`` values of an element say, read once per element:
-    a page's links share their ancestors, and most pages have hundreds of links."""
+    """What the class, id and ``data-*`` values of an element say, and whether its text is
+    mostly link text, read once per element: a page's links share their ancestors, and most
+    pages have hundreds of links."""
 
     def __init__(self) -> None:
         self._tags: dict[HtmlElement, bool] = {}
         self._not_tags: dict[HtmlElement, bool] = {}
+        self._mostly_links: dict[HtmlElement, bool] = {}
 
     def tags(self, element: HtmlElement) -> bool:
         """Whether the element is marked as a tag list."""
@@ -85,11 +92,28 @@ class _Marks:
             self._not_tags[element] = bool(_NOT_TAGS.search(marks))
         return self._not_tags[element]
 
+    def mostly_links(self, element: HtmlElement) -> bool:
+        """Whether the element's text is mostly the text of its links (a tag list's is)."""
+        if element not in self._mostly_links:
+            link_chars = sum(len("".join(a.text_content().split())) for a in element.iter("a"))
+            text_chars = len("".join(element.text_content().split()))
+            self._mostly_links[element] = link_chars >= _LINK_SHARE * text_chars
+        return self._mostly_links[element]
+
 
 def _is_tag_link(link: HtmlElement, href: str, marks: _Marks) -> bool:
-    if link.get("rel") == "tag" or _TAG_PATH.search(urlsplit(href).path):
+    if link.get("rel") == "tag" or _tag_path(href):
         return True
-    return any(map(marks.tags, [link, *list(link.iterancestors())[:4]]))
+    return any(map(marks.tags, [link, *islice(link.iterancestors(), 4)]))
+
+
+def _tag_path(href: str) -> bool:
+    """Whether the link's path names a tag page. The path is a part of the address as
+    ``urlsplit`` reads it (tabs and line breaks taken out), so an address in which the
+    pattern is nowhere is not split at all: most of a page's links."""
+    return bool(
+        _TAG_PATH.search(href.translate(_URL_IGNORED)) and _TAG_PATH.search(urlsplit(href).path)
+    )
 
 
 def _marked_as_tags(element: HtmlElement) -> bool:
@@ -115,11 +139,10 @@ def _in_navigation(link: HtmlElement, marks: _Marks) -> bool:
     return False
 
 
-def _link_group(link: HtmlElement) -> HtmlElement | None:
+def _link_group(link: HtmlElement, marks: _Marks) -> HtmlElement | None:
     group = None
-    for element in list(link.iterancestors())[:4]:
-        link_chars = sum(len("".join(a.text_content().split())) for a in element.iter("a"))
-        if link_chars < _LINK_SHARE * len("".join(element.text_content().split())):
+    for element in islice(link.iterancestors(), 4):
+        if not marks.mostly_links(element):
             break
         group = element
     return group

@@ -157,6 +157,16 @@ def test_tag_links_are_known_by_their_path_or_rel() -> None:
     assert read(body=body).meta_keywords == ["UK weather", "Storms"]
 
 
+def test_a_tag_path_is_read_as_the_address_is_split() -> None:
+    # urlsplit takes tabs and line breaks out of an address wherever they are: a tag path
+    # written across a line break is still one, and "/tag/" in a query or host is none.
+    body = """<main><h1>Storm</h1><p>Text of the story.</p>
+      <ul><li><a href="/news/to\npics/abc">UK weather</a></li>
+        <li><a href="/s?from=/tag/x">Storms</a></li>
+        <li><a href="/topics/\train">Rain</a></li></ul></main>"""
+    assert read(body=body).meta_keywords == ["UK weather", "Rain"]
+
+
 def test_declared_keywords_come_before_visible_tags() -> None:
     head = '<meta name="keywords" content="storm, coast">'
     body = '<article><h1>Storm</h1><div class="tags"><a href="/t/1">Wind</a></div></article>'
