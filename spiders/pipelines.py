@@ -10,6 +10,12 @@ While the database is unreachable, a page is handed over again with growing paus
 (``WORKER_STORE_RETRIES``, ``WORKER_RETRY_BACKOFF_MAX``, as the queue workers do). A page that
 still cannot be stored or recorded is counted as ``store_error``: nothing marks it as seen,
 so the next crawl fetches it again.
+
+The local pool's processes take a second or two to start (``workers.embedded``); they are
+started when the crawl schedules its first request for a page that is not stored yet, so that
+they are ready by the time it arrives. A conditional request (a page seen before, which may
+come back ``304 Not Modified``) does not start them: a re-crawl that finds nothing new never
+pays for them.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import logging
 import random
 from typing import Any, Protocol
 
+from scrapy import Request, signals
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from storage.sql import Database
@@ -38,6 +45,7 @@ class Workers(Protocol):
 
     async def process(self, page: FetchedPage) -> dict[str, Any]: ...
     async def record(self, skip: Skip) -> dict[str, Any]: ...
+    def start(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -56,12 +64,13 @@ class HandOffPipeline:
         self.store_retries = store_retries
         self.store_max_interval = store_max_interval
         self.workers: Workers | None = None
+        self._pages_coming = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> HandOffPipeline:
         """The pipeline, configured from the crawl's settings."""
         settings = crawler.settings
-        return cls(
+        pipeline = cls(
             PageWork.from_settings(settings),
             crawler.stats,
             processes=settings.getint("EMBEDDED_PROCESSES"),
@@ -71,6 +80,18 @@ class HandOffPipeline:
             store_retries=settings.getint("WORKER_STORE_RETRIES"),
             store_max_interval=settings.getfloat("WORKER_RETRY_BACKOFF_MAX"),
         )
+        crawler.signals.connect(pipeline.request_scheduled, signal=signals.request_scheduled)
+        return pipeline
+
+    def request_scheduled(self, request: Request) -> None:
+        """At the crawl's first request for a page not stored yet, have the workers start."""
+        if self._pages_coming or request.meta.get("newsdesk_stage") != "fetch":
+            return
+        if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
+            return
+        self._pages_coming = True
+        if self.workers is not None:
+            self.workers.start()
 
     def open_spider(self) -> None:
         """Bring the database's schema up to date, then start the workers or the queue."""
@@ -85,6 +106,8 @@ class HandOffPipeline:
 
             database.close()
             self.workers = EmbeddedWorkers(self.work, self.processes)
+        if self._pages_coming:
+            self.workers.start()
 
     def close_spider(self) -> None:
         """Wait for the pages still being processed."""

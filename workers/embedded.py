@@ -9,6 +9,13 @@ do what the standard library's cannot) also holds each page to ``EXTRACT_HARD_TI
 past it the process is killed and replaced, and the page recorded as ``extract_timeout``. A
 process that dies on a page (killed for memory, crashed) costs that page alone, recorded as
 ``extract_error``; the pool goes on with a new process.
+
+Starting the processes takes the fork server's preload (the task code and the models, about
+1.5 s of CPU), during which pebble's first ``schedule`` would hold the crawl's reactor. So the
+pool is started in a thread of its own (``start``): by the hand-off pipeline as soon as the
+crawl asks for its first new page, before that page has arrived, and otherwise when the first
+page or skip comes in; the crawl goes on fetching meanwhile. A crawl that fetches no page (a
+re-crawl of an unchanged site) never starts it.
 """
 
 from __future__ import annotations
@@ -16,11 +23,12 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
 from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from workers.pagework import PageWork, process_fetched, record_skip
+from workers.pagework import PageWork, process_fetched, ready, record_skip
 from workers.records import FetchedPage, Reason, Skip
 
 
@@ -38,6 +46,23 @@ class EmbeddedWorkers:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["__main__", "workers.preload"])
         self._pool = ProcessPool(max_workers=self.processes, context=context)
+        self._starting: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the pool's processes in the background, if that is not under way already."""
+        if self._starting is None:
+            # pebble starts its processes on the first task it is given: a no-op one here.
+            self._starting = threading.Thread(
+                target=self._pool.schedule, args=(ready,), name="newsdesk-pool-start", daemon=True
+            )
+            self._starting.start()
+
+    async def _started(self) -> None:
+        """Wait, without holding the reactor, until the pool's processes have been started."""
+        self.start()
+        assert self._starting is not None
+        if self._starting.is_alive():
+            await asyncio.to_thread(self._starting.join)
 
     async def process(self, page: FetchedPage) -> dict[str, Any]:
         """The outcome of processing ``page`` (see ``workers.tasks.process_page``)."""
@@ -45,6 +70,7 @@ class EmbeddedWorkers:
         # The page itself, not its JSON message: a pipe to a local process carries the bytes as
         # they are, and deflating and base64-encoding every page cost the crawl process about a
         # tenth of its CPU time (py-spy, 400 pages).
+        await self._started()
         future = self._pool.schedule(process_fetched, args=(page, self.work), timeout=limit)
         try:
             return await asyncio.wrap_future(future)
@@ -57,10 +83,13 @@ class EmbeddedWorkers:
 
     async def record(self, skip: Skip) -> dict[str, Any]:
         """The outcome of recording ``skip``."""
+        await self._started()
         future = self._pool.schedule(record_skip, args=(skip.to_dict(), self.work))
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:
         """Wait for pages in progress, then stop the processes."""
+        if self._starting is not None:
+            self._starting.join()
         self._pool.close()
         self._pool.join()

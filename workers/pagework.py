@@ -59,6 +59,10 @@ def process_fetched(page: FetchedPage, work: PageWork) -> dict[str, Any]:
     return tasks.process_fetched(page, work)
 
 
+def ready() -> None:
+    """Nothing: the task that has a pool start its processes."""
+
+
 def record_skip(message: dict[str, Any], work: PageWork) -> dict[str, Any]:
     """``workers.tasks.record_skip``, loaded by the calling process."""
     from workers import tasks

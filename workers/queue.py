@@ -66,6 +66,9 @@ class QueueWorkers:
             "interval_max": max_interval,
         }
 
+    def start(self) -> None:
+        """Nothing to start: the workers are processes of their own."""
+
     async def process(self, page: FetchedPage) -> dict[str, Any]:
         """Queue ``page`` for extraction; ``queued``, or ``failed`` when the broker is gone."""
         return await self._send("newsdesk.process_page", page.to_dict(), page.url, page.source)
