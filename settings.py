@@ -449,6 +449,10 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.politeness.PolitenessMiddleware": 560,
     # Just before Scrapy's HttpCompressionMiddleware (590) in the response order.
     "spiders.compressed.PlainCompressedResponse": 595,
+    # Scrapy's meta refresh redirects, in its place, without decoding the pages that cannot
+    # declare one.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "spiders.refresh.HeadCheckedMetaRefresh": 580,
     # After Scrapy's RedirectMiddleware (600), so it sees each redirect before it is followed.
     "spiders.guard.RedirectGuard": 650,
 }

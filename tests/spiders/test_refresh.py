@@ -1,0 +1,71 @@
+"""Meta refresh redirects are followed; pages that cannot declare one are not decoded for it."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from spiders.refresh import may_refresh
+from storage.sql import Database
+from tests.cli import crawl_summary, host_port
+from tests.conftest import FIXTURES
+from tests.local_http import QuietHandler, serving
+
+_REFRESH = b'<html><head><meta http-equiv="Refresh" content="0; url=/story"></head></html>'
+
+
+def test_a_page_that_cannot_declare_a_refresh_is_told_apart_by_its_bytes() -> None:
+    plain = "<html><head><title>Grüße</title></head><body><p>Text</p></body></html>"
+    assert may_refresh(_REFRESH, "text/html") is True
+    assert may_refresh(plain.encode("utf-8"), "text/html; charset=utf-8") is False
+    assert may_refresh(plain.encode("cp1252"), None) is False
+    # The word past the first 4,096 characters is no refresh to Scrapy either.
+    assert may_refresh(b"<html>" + b" " * 20_000 + _REFRESH, "text/html") is False
+
+
+def test_encodings_that_write_letters_otherwise_are_left_to_scrapy() -> None:
+    plain = "<html><head><title>Text</title></head></html>"
+    assert may_refresh(plain.encode("utf-16"), "text/html") is True  # NUL bytes
+    assert may_refresh(plain.encode("cp500"), "text/html; charset=cp500") is True  # EBCDIC
+    # A charset no codec knows is ignored, by Scrapy as here: the encoding is then guessed
+    # among ASCII-compatible ones.
+    assert may_refresh(plain.encode("utf-8"), "text/html; charset=no-such-thing") is False
+
+
+def test_a_meta_refresh_leads_to_the_article_in_any_encoding(tmp_path: Path) -> None:
+    fixture = sorted((FIXTURES / "news-site" / "pages").glob("*.html.gz"))[0]
+    body = gzip.decompress(fixture.read_bytes())
+    pages = {
+        "/story": ("text/html; charset=utf-8", body),
+        "/moved": ("text/html", _REFRESH),
+        "/moved-16": ("text/html; charset=utf-16", _REFRESH.decode().encode("utf-16")),
+    }
+
+    class Site(QuietHandler):
+        def do_GET(self) -> None:
+            if self.path not in pages:
+                self.reply(404)
+                return
+            content_type, content = pages[self.path]
+            self.reply(200, content, {"Content-Type": content_type})
+
+    with serving(Site) as base:
+        urls = tmp_path / "urls.txt"
+        urls.write_text(f"{base}/moved\n")
+        database = f"sqlite:///{tmp_path / 'refresh.db'}"
+        summary = crawl_summary(
+            "--urls", str(urls), "--database", database, "--allow-private", host_port(base),
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert summary["articles_stored"] == 1, summary
+        with Database.open(database) as stored:
+            [article] = stored.articles()
+        assert article.fetched_url == f"{base}/story"
+
+        urls.write_text(f"{base}/moved-16\n")
+        database = f"sqlite:///{tmp_path / 'refresh-16.db'}"
+        summary = crawl_summary(
+            "--urls", str(urls), "--database", database, "--allow-private", host_port(base),
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert summary["articles_stored"] == 1, summary
