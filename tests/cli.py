@@ -36,6 +36,15 @@ def crawl_summary(*args: str, cwd: Path) -> dict:
     return json.loads(done.stdout)
 
 
+def crawl_urls(urls: list[str], database: str, *allowed: str, cwd: Path) -> dict:
+    """The summary of crawling ``urls`` (as a URL list in ``cwd``) into ``database``, the
+    private addresses ``allowed`` (``host:port``) allowed."""
+    listed = cwd / "urls.txt"
+    listed.write_text("".join(f"{url}\n" for url in urls))
+    allow = [argument for address in allowed for argument in ("--allow-private", address)]
+    return crawl_summary("--urls", str(listed), "--database", database, *allow, cwd=cwd)
+
+
 def host_port(url: str) -> str:
     """``host:port`` of a URL, as ``--allow-private`` takes it."""
     return urlsplit(url).netloc

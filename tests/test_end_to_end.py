@@ -12,7 +12,7 @@ import pytest
 from benchmarks.metrics import title_match, word_f1
 from spiders.sample_site import SampleSite
 from storage.sql import Database
-from tests.cli import crawl_summary, host_port, newsdesk
+from tests.cli import crawl_summary, crawl_urls, host_port, newsdesk
 from tests.conftest import NEWS_SITE
 from tests.local_http import QuietHandler, serving
 
@@ -102,13 +102,9 @@ def test_a_redirect_to_a_port_not_allowed_is_refused(
     news_site: SampleSite, redirector: str, tmp_path: Path
 ) -> None:
     page = news_site.cases[0].path
-    urls = tmp_path / "urls.txt"
-    urls.write_text(f"# one page behind a redirect\n{redirector}{page}\n")
+    urls = [redirector + page]  # one page behind a redirect
     refused = f"sqlite:///{tmp_path / 'refused.db'}"
-    summary = crawl_summary(
-        "--urls", str(urls), "--database", refused, "--allow-private", host_port(redirector),
-        cwd=tmp_path,
-    )  # fmt: skip
+    summary = crawl_urls(urls, refused, host_port(redirector), cwd=tmp_path)
     assert summary["articles_stored"] == 0
     assert summary["skipped"] == {"private_address": 1}
     with Database.open(refused) as stored:
@@ -117,11 +113,8 @@ def test_a_redirect_to_a_port_not_allowed_is_refused(
     assert host_port(news_site.base_url) in failure["detail"] or "127.0.0.1" in failure["detail"]
 
     allowed = f"sqlite:///{tmp_path / 'allowed.db'}"
-    summary = crawl_summary(
-        "--urls", str(urls), "--database", allowed,
-        "--allow-private", host_port(redirector), "--allow-private", host_port(news_site.base_url),
-        cwd=tmp_path,
-    )  # fmt: skip
+    both = (host_port(redirector), host_port(news_site.base_url))
+    summary = crawl_urls(urls, allowed, *both, cwd=tmp_path)
     assert summary["articles_stored"] == 1
     with Database.open(allowed) as stored:
         [article] = stored.articles()

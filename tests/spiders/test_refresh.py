@@ -7,7 +7,7 @@ from pathlib import Path
 
 from spiders.refresh import may_refresh
 from storage.sql import Database
-from tests.cli import crawl_summary, host_port
+from tests.cli import crawl_urls, host_port
 from tests.conftest import FIXTURES
 from tests.local_http import QuietHandler, serving
 
@@ -33,12 +33,19 @@ def test_encodings_that_write_letters_otherwise_are_left_to_scrapy() -> None:
 
 
 def test_a_meta_refresh_leads_to_the_article_in_any_encoding(tmp_path: Path) -> None:
-    fixture = sorted((FIXTURES / "news-site" / "pages").glob("*.html.gz"))[0]
-    body = gzip.decompress(fixture.read_bytes())
+    first, second = sorted((FIXTURES / "news-site" / "pages").glob("*.html.gz"))[:2]
+
+    def refresh_to(path: str) -> bytes:
+        return _REFRESH.replace(b"/story", path.encode())
+
     pages = {
-        "/story": ("text/html; charset=utf-8", body),
-        "/moved": ("text/html", _REFRESH),
-        "/moved-16": ("text/html; charset=utf-16", _REFRESH.decode().encode("utf-16")),
+        "/story": ("text/html; charset=utf-8", gzip.decompress(first.read_bytes())),
+        "/story-2": ("text/html; charset=utf-8", gzip.decompress(second.read_bytes())),
+        "/moved": ("text/html", refresh_to("/story")),
+        "/moved-16": (
+            "text/html; charset=utf-16",
+            refresh_to("/story-2").decode().encode("utf-16"),
+        ),
     }
 
     class Site(QuietHandler):
@@ -49,23 +56,11 @@ def test_a_meta_refresh_leads_to_the_article_in_any_encoding(tmp_path: Path) -> 
             content_type, content = pages[self.path]
             self.reply(200, content, {"Content-Type": content_type})
 
+    database = f"sqlite:///{tmp_path / 'refresh.db'}"
     with serving(Site) as base:
-        urls = tmp_path / "urls.txt"
-        urls.write_text(f"{base}/moved\n")
-        database = f"sqlite:///{tmp_path / 'refresh.db'}"
-        summary = crawl_summary(
-            "--urls", str(urls), "--database", database, "--allow-private", host_port(base),
-            cwd=tmp_path,
-        )  # fmt: skip
-        assert summary["articles_stored"] == 1, summary
-        with Database.open(database) as stored:
-            [article] = stored.articles()
-        assert article.fetched_url == f"{base}/story"
-
-        urls.write_text(f"{base}/moved-16\n")
-        database = f"sqlite:///{tmp_path / 'refresh-16.db'}"
-        summary = crawl_summary(
-            "--urls", str(urls), "--database", database, "--allow-private", host_port(base),
-            cwd=tmp_path,
-        )  # fmt: skip
-        assert summary["articles_stored"] == 1, summary
+        moved = [f"{base}/moved", f"{base}/moved-16"]
+        summary = crawl_urls(moved, database, host_port(base), cwd=tmp_path)
+    assert summary["articles_stored"] == 2, summary
+    with Database.open(database) as stored:
+        fetched = {article.fetched_url for article in stored.articles()}
+    assert fetched == {f"{base}/story", f"{base}/story-2"}
