@@ -13,6 +13,12 @@ word, or whose encoding may write it otherwise: a page with a NUL byte in its he
 UTF-32 write one beside every ASCII letter), or one whose ``Content-Type`` declares a charset
 that writes "refresh" differently (EBCDIC). The others are passed on as they are: Scrapy would
 have found no refresh in them.
+
+Where Scrapy follows a refresh, two cases are not redirects to follow. A refresh to the page
+itself (a live page reloading every minute) is a reload: the page is kept, as it is, instead of
+a request that Scrapy's duplicate filter would drop without a trace. A refresh back to a URL
+earlier in the page's redirects is a loop, recorded as ``redirect_loop`` as ``RedirectGuard``
+records HTTP redirect loops.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ import codecs
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse, Request, Response
 from w3lib.encoding import http_content_type_encoding
+from w3lib.url import canonicalize_url
+
+from spiders.guard import BlockedRequest
+from workers.records import Reason
 
 # Scrapy reads 4,096 characters; no character of an ASCII-compatible encoding takes more
 # than four bytes (UTF-8, GB 18030).
@@ -48,16 +58,28 @@ def _writes_ascii_as_ascii(encoding: str) -> bool:
 
 class HeadCheckedMetaRefresh(MetaRefreshMiddleware):
     """Scrapy's ``MetaRefreshMiddleware`` (580, ``METAREFRESH_ENABLED``), asked only about
-    the pages that may declare a refresh (``may_refresh``)."""
+    the pages that may declare a refresh (``may_refresh``); a refresh to the page itself keeps
+    the page, one back to an earlier URL of its redirects is a ``redirect_loop``."""
 
     # Without Scrapy's optional ``spider`` argument, which Scrapy deprecates and does not pass.
     def process_response(  # type: ignore[override]
         self, request: Request, response: Response
     ) -> Request | Response:
-        """``response``, or the request its meta refresh leads to, as Scrapy decides."""
+        """``response``, or the request its meta refresh leads to, as Scrapy decides; refuses
+        a refresh back to an earlier URL of the page's redirects."""
         if isinstance(response, HtmlResponse):
             content_type = response.headers.get(b"Content-Type")
             declared = content_type.decode("latin-1") if content_type else None
             if not may_refresh(response.body, declared):
                 return response
-        return super().process_response(request, response)
+        followed = super().process_response(request, response)
+        if not isinstance(followed, Request):
+            return followed
+        target = canonicalize_url(followed.url)
+        if target == canonicalize_url(response.url):
+            return response  # a reload of the page itself
+        chain = followed.meta.get("redirect_urls", [])
+        if target in {canonicalize_url(url) for url in chain}:
+            detail = f"meta refresh back to {followed.url} after {len(chain)}"
+            raise BlockedRequest(Reason.REDIRECT_LOOP, detail)
+        return followed

@@ -64,3 +64,34 @@ def test_a_meta_refresh_leads_to_the_article_in_any_encoding(tmp_path: Path) -> 
     with Database.open(database) as stored:
         fetched = {article.fetched_url for article in stored.articles()}
     assert fetched == {f"{base}/story", f"{base}/story-2"}
+
+
+def test_a_page_refreshing_itself_is_kept_and_a_refresh_loop_is_recorded(tmp_path: Path) -> None:
+    fixture = sorted((FIXTURES / "news-site" / "pages").glob("*.html.gz"))[0]
+    live = gzip.decompress(fixture.read_bytes()).replace(
+        b"<head>", b'<head><meta http-equiv="refresh" content="60; url=/live">', 1
+    )
+    pages = {
+        "/live": live,  # a live page that reloads itself every minute
+        "/a": _REFRESH.replace(b"/story", b"/b"),
+        "/b": _REFRESH.replace(b"/story", b"/a"),
+    }
+
+    class Site(QuietHandler):
+        def do_GET(self) -> None:
+            if self.path not in pages:
+                self.reply(404)
+                return
+            self.reply(200, pages[self.path], {"Content-Type": "text/html; charset=utf-8"})
+
+    database = f"sqlite:///{tmp_path / 'loops.db'}"
+    with serving(Site) as base:
+        summary = crawl_urls([f"{base}/live", f"{base}/a"], database, host_port(base), cwd=tmp_path)
+    assert summary["articles_stored"] == 1, summary
+    assert summary["skipped"] == {"redirect_loop": 1}, summary
+    with Database.open(database) as stored:
+        [article] = stored.articles()
+        [failure] = stored.failures()
+    assert article.fetched_url == f"{base}/live"
+    assert (failure["url"], failure["reason"]) == (f"{base}/a", "redirect_loop")
+    assert "meta refresh back to" in failure["detail"]
