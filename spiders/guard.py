@@ -199,9 +199,13 @@ class RedirectGuard:
         scheme = urlsplit(target).scheme
         if scheme not in ("http", "https"):
             raise BlockedRequest(Reason.BAD_SCHEME, f"redirect to the scheme {scheme!r}")
-        chain = [*request.meta.get("redirect_urls", []), request.url]
-        if canonicalize_url(target) in {canonicalize_url(url) for url in chain}:
-            raise BlockedRequest(
-                Reason.REDIRECT_LOOP, f"redirect back to {target} after {len(chain)}"
-            )
+        refuse_loop(target, [*request.meta.get("redirect_urls", []), request.url])
         return response
+
+
+def refuse_loop(target: str, chain: list[str], kind: str = "redirect") -> None:
+    """Refuse (``redirect_loop``) a ``kind`` of redirect to ``target`` when it is one of the
+    URLs the request already passed (``chain``), compared canonicalised: Scrapy's duplicate
+    filter would drop it without a word."""
+    if canonicalize_url(target) in {canonicalize_url(url) for url in chain}:
+        raise BlockedRequest(Reason.REDIRECT_LOOP, f"{kind} back to {target} after {len(chain)}")

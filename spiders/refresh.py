@@ -30,8 +30,7 @@ from scrapy.http import HtmlResponse, Request, Response
 from w3lib.encoding import http_content_type_encoding
 from w3lib.url import canonicalize_url
 
-from spiders.guard import BlockedRequest
-from workers.records import Reason
+from spiders.guard import refuse_loop
 
 # Scrapy reads 4,096 characters; no character of an ASCII-compatible encoding takes more
 # than four bytes (UTF-8, GB 18030).
@@ -75,11 +74,7 @@ class HeadCheckedMetaRefresh(MetaRefreshMiddleware):
         followed = super().process_response(request, response)
         if not isinstance(followed, Request):
             return followed
-        target = canonicalize_url(followed.url)
-        if target == canonicalize_url(response.url):
+        if canonicalize_url(followed.url) == canonicalize_url(response.url):
             return response  # a reload of the page itself
-        chain = followed.meta.get("redirect_urls", [])
-        if target in {canonicalize_url(url) for url in chain}:
-            detail = f"meta refresh back to {followed.url} after {len(chain)}"
-            raise BlockedRequest(Reason.REDIRECT_LOOP, detail)
+        refuse_loop(followed.url, followed.meta.get("redirect_urls", []), "meta refresh")
         return followed
