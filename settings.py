@@ -262,7 +262,7 @@ NORMALISE_TRACKING_PARAMETERS: list[str] = _env(
         "ref_url", "cmpid", "ocid", "icid", "ico", "smid", "xtor", "maca", "wt_mc", "wt_zmc",
         "dicbo", "at_medium", "at_campaign", "at_custom*", "ns_mchannel", "ns_source",
         "ns_campaign", "ns_linkname", "ns_fee", "sr_share", "share", "spm",
-        "__twitter_impression",
+        "__twitter_impression", "srsltid",
     ],
 )  # fmt: skip
 

@@ -32,6 +32,7 @@ from workers.body import (
     without_repeats,
 )
 from workers.bylines import is_publisher, visible_bylines
+from workers.canonical import declared_url
 from workers.fallback import TrafilaturaFields
 from workers.language import article_language
 from workers.limits import too_deep
@@ -219,7 +220,7 @@ def _article(
     """The fields merged: the page's metadata first, then the listing's hints, then trafilatura."""
     hints = page.hints
     return Article(
-        url=fallback.url or page.final_url,
+        url=declared_url(tree, page.final_url) or page.final_url,
         fetched_url=page.final_url,
         title=metadata.heading or metadata.headline or hints.get("title") or fallback.title,
         body=body,

@@ -69,7 +69,8 @@ class TrafilaturaFields:
     @cached_property
     def url(self) -> str | None:
         """The declared URL (``og:url``, ``twitter:url``), else the canonical link, else the
-        page's own."""
+        page's own: trafilatura's reading, which its date and site name use. The article's own
+        URL is chosen otherwise (``workers.canonical.declared_url``)."""
         return _clean(self._meta.url or extract_url(self._tree, self._url))
 
     @cached_property

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from lxml import html
 
 import settings
+from workers.canonical import declared_url
 from workers.normalise import (
     UrlRules,
     body_text,
@@ -242,6 +244,9 @@ def test_titles_lose_the_site_name(
          "https://www.derstandard.at/story/3000000218734/a"),
         (None, "https://example.com/a?fbclid=IwAR0&gclid=x&mc_cid=1&mc_eid=2&id=5",
          "https://example.com/a?id=5"),
+        # Google's result link id, on shop and blog pages reached from search (wcxb-dev 4486).
+        (None, "https://www.example.com/blog/side-sleepers/?srsltid=AfmBOoo_Xw7R",
+         "https://www.example.com/blog/side-sleepers/"),
         # Non-ASCII paths and hosts.
         (None, "https://www.example.de/nachrichten/gr%C3%B6%C3%9Fte-reform", "https://www.example.de/nachrichten/gr%C3%B6%C3%9Fte-reform"),
         (None, "https://XN--BCHER-KVA.example/a", "https://bücher.example/a"),
@@ -260,6 +265,52 @@ def test_titles_lose_the_site_name(
 )  # fmt: skip
 def test_canonical_url(declared: str | None, fetched: str, expected: str) -> None:
     assert canonical_url(declared, fetched) == expected
+
+
+def _head(*elements: str) -> html.HtmlElement:
+    return html.fromstring(f"<html><head>{''.join(elements)}</head><body><p>Text</p></body></html>")
+
+
+_PAGE = "https://www.example.com/politik/council-votes-1234"
+_CANONICAL = '<link rel="canonical" href="{}">'
+_OG_URL = '<meta property="og:url" content="{}">'
+_TWITTER_URL = '<meta name="twitter:url" content="{}">'
+
+
+@pytest.mark.parametrize(
+    ("elements", "expected"),
+    [
+        # The canonical link before og:url, whatever their order in the page (real cases:
+        # Aftonbladet's og:url is the short form, the Mirror's an older slug).
+        ((_OG_URL.format("https://www.example.com/a/1234"), _CANONICAL.format(_PAGE)), _PAGE),
+        ((_TWITTER_URL.format("https://www.example.com/t"), _OG_URL.format(_PAGE)), _PAGE),
+        ((_TWITTER_URL.format(_PAGE),), _PAGE),
+        # A path is resolved against the page; a rel list and upper case are read.
+        ((_CANONICAL.format("/politik/council-votes-1234?seite=all"),), f"{_PAGE}?seite=all"),
+        (('<link rel="Canonical Alternate" href="//www.example.com/b">',), "https://www.example.com/b"),
+        # The home page, for a page that is not it, is no declaration of it (wcxb-dev 0048, 4715).
+        ((_OG_URL.format("https://www.example.com"),), None),
+        ((_CANONICAL.format("https://www.example.com/"), _OG_URL.format(_PAGE)), _PAGE),
+        ((_CANONICAL.format("https://www.example.com/?p=1234"),), "https://www.example.com/?p=1234"),
+        # What is no address: text, an empty host, another scheme.
+        ((_CANONICAL.format("What are the types of wine?"), _OG_URL.format(_PAGE)), _PAGE),
+        ((_CANONICAL.format("https:///politik/a"),), None),
+        ((_CANONICAL.format("ftp://www.example.com/a"),), None),
+        ((), None),
+        # One on the page's own site before one elsewhere (the canonical link of a syndicated
+        # copy names the other paper); one elsewhere only when there is nothing else.
+        ((_CANONICAL.format("https://www.morgenpost.de/a.html"), _OG_URL.format(_PAGE)), _PAGE),
+        ((_CANONICAL.format("https://www.morgenpost.de/a.html"),), "https://www.morgenpost.de/a.html"),
+    ],
+)  # fmt: skip
+def test_the_declared_url(elements: tuple[str, ...], expected: str | None) -> None:
+    assert declared_url(_head(*elements), _PAGE) == expected
+
+
+def test_the_home_page_may_declare_itself() -> None:
+    tree = _head(_CANONICAL.format("https://www.example.com/"))
+    fetched = "https://www.example.com/?srsltid=AfmBOor"  # the home page, from a search result
+    assert declared_url(tree, fetched) == "https://www.example.com/"
 
 
 def test_site_groups_let_a_publisher_name_its_other_site() -> None:
