@@ -130,7 +130,10 @@ class PolitenessMiddleware:
         self.down_after = down_after
         self.failures_in_a_row: dict[str, int] = {}
         self.delays: dict[str, float] = {}  # site: seconds between its requests, backing off
-        self.next_turn: dict[str, float] = {}  # site: time.time() of its next request's turn
+        # site: time.monotonic() of its next request's turn. A request's own "not before" is
+        # wall-clock time instead: it travels with the request, which a shared frontier may
+        # hand to another crawl process.
+        self.next_turn: dict[str, float] = {}
         self.unreachable_in_a_row: dict[str, tuple[int, str]] = {}  # site: (count, last error)
         self.per_site = per_site
         # Requests passed on to the downloader and not answered yet.
@@ -169,14 +172,14 @@ class PolitenessMiddleware:
         not_before = request.meta.get(_NOT_BEFORE, 0)
         while True:
             self._refuse_if_down(request, site)
-            wait = max(not_before, self.next_turn.get(site, 0.0)) - time.time()
+            wait = max(not_before - time.time(), self.next_turn.get(site, 0.0) - time.monotonic())
             if wait <= 0 and len(self.sent.get(site, ())) < self._room(site):
                 break
             if self._stopping():
                 raise CrawlStopping("the crawl is stopping")
             await self._pause(wait)
         if site in self.delays:
-            self.next_turn[site] = time.time() + self.delays[site]
+            self.next_turn[site] = time.monotonic() + self.delays[site]
         self.sent.setdefault(site, WeakSet()).add(request)
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
@@ -266,6 +269,6 @@ class PolitenessMiddleware:
         if count >= self.backoff_after:
             delay = self.delays[site] = min(max(self.delays.get(site, 0.0) * 2, 1.0),
                                             self.max_delay)  # fmt: skip
-            self.next_turn[site] = time.time() + delay
+            self.next_turn[site] = time.monotonic() + delay
             log.warning("%s keeps failing (%d in a row): %.1f s between requests", site, count,
                         delay)  # fmt: skip
