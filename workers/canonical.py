@@ -11,7 +11,8 @@ The rules (docs/normalise.md says the same for users):
    one site could claim another's URL, so the final fetched URL is used, and the copy is left
    to near-duplicate detection to link.
 2. That URL is normalised with courlan: lower-case scheme and host, punycode decoded, default
-   port and fragment dropped, query parameters sorted, courlan's list of trackers removed; then
+   port and fragment dropped, query parameters sorted, courlan's list of trackers removed; the
+   path's dot segments resolved (``/a/../b`` is ``/b``); then
    the configured tracking parameters (``NORMALISE_TRACKING_PARAMETERS``, ``*`` as a wildcard)
    are removed with w3lib.
 3. AMP and mobile variants become the page they stand for: a Google AMP cache URL becomes
@@ -163,7 +164,10 @@ def normalise_url(url: str, rules: UrlRules | None = None) -> str:
     if dropped:
         parts = urlsplit(url_query_cleaner(normal, dropped, remove=True, unique=False))
     host = _VARIANT_HOST.sub("www.", parts.netloc)
-    path = _AMP_PATH.sub("", parts.path) or "/"
+    path = parts.path
+    if "/." in path:  # "/a/../b" is "/b" (RFC 3986, 5.2.4), as servers and browsers read it
+        path = urlsplit(urljoin("http://host/", path)).path
+    path = _AMP_PATH.sub("", path) or "/"
     return urlunsplit((parts.scheme, host, path, parts.query, ""))
 
 

@@ -247,6 +247,11 @@ def test_titles_lose_the_site_name(
         # Google's result link id, on shop and blog pages reached from search (wcxb-dev 4486).
         (None, "https://www.example.com/blog/side-sleepers/?srsltid=AfmBOoo_Xw7R",
          "https://www.example.com/blog/side-sleepers/"),
+        # Dot segments, as a server resolves them; a dot inside a name stays.
+        (None, "https://example.com/news/../politik/./a.html", "https://example.com/politik/a.html"),
+        (None, "https://example.com/a/b/../", "https://example.com/a/"),
+        (None, "https://example.com/../a", "https://example.com/a"),
+        (None, "https://example.com/v1.2/.well-known/a", "https://example.com/v1.2/.well-known/a"),
         # Non-ASCII paths and hosts.
         (None, "https://www.example.de/nachrichten/gr%C3%B6%C3%9Fte-reform", "https://www.example.de/nachrichten/gr%C3%B6%C3%9Fte-reform"),
         (None, "https://XN--BCHER-KVA.example/a", "https://bücher.example/a"),
