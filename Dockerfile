@@ -3,13 +3,14 @@
 # Two stages: the first installs the package (with Flower) into a virtual environment; the
 # second copies that environment alone onto a clean base, so pip, its cache, the build
 # backend and the source tree stay behind. Every dependency installs from a wheel, so no
-# compiler is needed in either stage.
+# compiler is needed in either stage, within the versions the tests last passed with
+# (.ci/constraints.txt; Flower's own dependencies are not in it).
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
 COPY . /src
 # --without-pip: the image's own pip installs into the environment, which keeps none.
 RUN python -m venv --without-pip /opt/newsdesk \
-    && pip --python /opt/newsdesk/bin/python install "/src[flower]"
+    && pip --python /opt/newsdesk/bin/python install -c /src/.ci/constraints.txt "/src[flower]"
 
 FROM python:3.11-slim
 ENV PATH=/opt/newsdesk/bin:$PATH \

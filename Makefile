@@ -6,15 +6,22 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo test lint check docs clean
+.PHONY: install lock demo test lint check docs clean
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+# Within the versions the tests last passed with (.ci/constraints.txt).
+$(INSTALLED): pyproject.toml .ci/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,dev,bench,parquet]"
+	$(BIN)/python -m pip install --quiet -c .ci/constraints.txt -e ".[test,dev,bench,parquet]"
 	touch $(INSTALLED)
+
+# After upgrading dependencies in .venv (pip install --upgrade ...) and passing `make check`:
+# record their versions for every later install.
+lock: $(INSTALLED)
+	{ sed -n '/^#/p' .ci/constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > .ci/constraints.tmp
+	mv .ci/constraints.tmp .ci/constraints.txt
 
 # Crawl the bundled offline news site into newsdesk-demo.db (SQLite, no broker, no network).
 demo: $(INSTALLED)

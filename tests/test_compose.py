@@ -367,7 +367,7 @@ def test_the_dockerfile_installs_the_package_with_flower_as_a_user() -> None:
     instructions = [line.split(None, 1) for line in dockerfile.splitlines() if line[:1].isalpha()]
     bases = [rest for keyword, rest in instructions if keyword == "FROM"]
     assert all(base.startswith("python:3.11-slim") for base in bases) and len(bases) == 2
-    assert '"/src[flower]"' in dockerfile
+    assert '-c /src/.ci/constraints.txt "/src[flower]"' in dockerfile  # the tested versions
     users = [rest.strip() for keyword, rest in instructions if keyword == "USER"]
     assert users and users[-1] not in {"root", "0"}
     command = [rest for keyword, rest in instructions if keyword == "CMD"]
@@ -394,6 +394,7 @@ def test_the_docker_build_context_holds_the_package_and_nothing_else() -> None:
     needed = {"pyproject.toml", pyproject["project"]["readme"]}
     needed |= {f"{module}.py" for module in setuptools["py-modules"]}
     needed |= {package.split(".")[0] for package in setuptools["packages"]}
+    needed.add(".ci/constraints.txt")  # the versions the Dockerfile installs within
     assert allowed == needed
 
 
