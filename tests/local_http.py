@@ -34,3 +34,17 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def html_pages(pages: dict[str, bytes]) -> type[QuietHandler]:
+    """A handler serving ``pages`` (path: UTF-8 HTML) as they are when asked for, 404 elsewhere:
+    a test may add pages once it knows the server's address."""
+
+    class Pages(QuietHandler):
+        def do_GET(self) -> None:
+            if self.path not in pages:
+                self.reply(404)
+                return
+            self.reply(200, pages[self.path], {"Content-Type": "text/html; charset=utf-8"})
+
+    return Pages

@@ -11,7 +11,7 @@ from spiders.refresh import may_refresh
 from storage.sql import Database
 from tests.cli import crawl_urls, host_port
 from tests.conftest import FIXTURES
-from tests.local_http import QuietHandler, serving
+from tests.local_http import QuietHandler, html_pages, serving
 
 _REFRESH = b'<html><head><meta http-equiv="Refresh" content="0; url=/story"></head></html>'
 
@@ -82,16 +82,8 @@ def test_a_page_refreshing_itself_is_kept_and_a_refresh_loop_is_recorded(tmp_pat
         "/a": _REFRESH.replace(b"/story", b"/b"),
         "/b": _REFRESH.replace(b"/story", b"/a"),
     }
-
-    class Site(QuietHandler):
-        def do_GET(self) -> None:
-            if self.path not in pages:
-                self.reply(404)
-                return
-            self.reply(200, pages[self.path], {"Content-Type": "text/html; charset=utf-8"})
-
     database = f"sqlite:///{tmp_path / 'loops.db'}"
-    with serving(Site) as base:
+    with serving(html_pages(pages)) as base:
         summary = crawl_urls([f"{base}/live", f"{base}/a"], database, host_port(base), cwd=tmp_path)
     assert summary["articles_stored"] == 1, summary
     assert summary["skipped"] == {"redirect_loop": 1}, summary

@@ -11,7 +11,7 @@ from lxml import html
 from storage.sql import Database
 from tests.cli import crawl_urls, host_port
 from tests.conftest import FIXTURES
-from tests.local_http import QuietHandler, serving
+from tests.local_http import html_pages, serving
 
 
 def _declaring(page: bytes, declarations: str) -> bytes:
@@ -30,16 +30,8 @@ def _declaring(page: bytes, declarations: str) -> bytes:
 def test_articles_declaring_the_home_page_keep_their_own_urls(tmp_path: Path) -> None:
     first, second = sorted((FIXTURES / "news-site" / "pages").glob("*.html.gz"))[:2]
     pages: dict[str, bytes] = {}
-
-    class Site(QuietHandler):
-        def do_GET(self) -> None:
-            if self.path not in pages:
-                self.reply(404)
-                return
-            self.reply(200, pages[self.path], {"Content-Type": "text/html; charset=utf-8"})
-
     database = f"sqlite:///{tmp_path / 'canonical.db'}"
-    with serving(Site) as base:
+    with serving(html_pages(pages)) as base:
         # As a misconfigured CMS writes it on every page: og:url is the site's home page.
         home = f'<meta property="og:url" content="{base}/">'
         pages["/politik/story-one"] = _declaring(gzip.decompress(first.read_bytes()), home)
