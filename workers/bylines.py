@@ -10,6 +10,9 @@ the person in the byline. Three places are read, the most explicit first:
    ``author`` ("article-author", "author-name", "c-byline"), inside the article that holds the
    ``<h1>`` (or next to the ``<h1>``), with a short text. Its links are the names when it has
    some; otherwise its text is, without the "By"/"Von"/"Par" that leads it.
+4. A labelled field: a label ("Author", "Autorin/Autor", "Auteur", "Written by"…) in its own
+   element (``<strong>``, ``<b>``, ``<dt>``, ``<th>``, ``<span>``), the name after it, as
+   pages list an article's date, author and topics in a box beside the text.
 
 Names are kept raw ("David Straub, MDR THÜRINGEN"): ``normalise.clean_authors`` splits and
 cleans them like every other source.
@@ -31,6 +34,14 @@ _LEADING_WORD = re.compile(
     re.I,
 )
 # A credit of the story's source ("Quelle: sid/dpa", "Source: Reuters"), not of its writer.
+# The label of an author field, in the languages of the corpus and beyond (one or two,
+# "Autorin/Autor"), without its colon.
+_AUTHOR_LABEL = re.compile(
+    r"^(?:(?:author|autor|autorin|auteur|autrice|autore|autora|auteurs?|autoren|authors|"
+    r"verfasser|verfasserin|written by|автор|forfatter|författare|tekst)(?:\s*/\s*|$))+$",
+    re.I,
+)
+_LABEL_TAGS = ("strong", "b", "dt", "th", "span")
 _SOURCE_CREDIT = re.compile(r"^\s*(?:quelle|quellen|source|sources|fuente|fonte|bron)\s*:", re.I)
 # A byline is a few names: longer texts are a bio, a teaser or a whole article block.
 _MAX_WORDS = 12
@@ -47,7 +58,7 @@ def visible_bylines(tree: HtmlElement) -> list[str]:
     written = _written_by(tree)
     if written:
         return written
-    return _byline_element(tree)
+    return _byline_element(tree) or _labelled(tree)
 
 
 def _written_by(tree: HtmlElement) -> list[str]:
@@ -72,6 +83,22 @@ def _byline_element(tree: HtmlElement) -> list[str]:
             names = [] if element in wrappers else _names_in(element)
             if names:
                 return names
+    return []
+
+
+def _labelled(tree: HtmlElement) -> list[str]:
+    """The name after the first author label of the page: in the label's own element's tail,
+    or in the element after it (a ``<dd>`` after its ``<dt>``, a ``<td>`` after its ``<th>``)."""
+    for label in tree.iter(*_LABEL_TAGS):
+        if not _AUTHOR_LABEL.match(_words(label.text_content()).rstrip(":").strip()):
+            continue
+        value = _words(label.tail or "").lstrip(":").strip()
+        following = label.getnext()
+        if not value and following is not None:
+            value = _words(following.text_content())
+        if _short(value) and not _is_contact(value) and not _SOURCE_CREDIT.match(value):
+            return [value]
+        return []
     return []
 
 

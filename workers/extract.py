@@ -273,14 +273,32 @@ def _authors(
             lambda: _as_list(page.hints.get("authors")),
         )
     ):
-        names = clean_authors(read())
-        people = [name for name in names if not is_publisher(name, publishers, page.final_url)]
+        people, own = _people(read(), publishers, page.final_url)
         if people and source == 0:
             return people + _agencies(metadata, page.final_url)
         if people:
             return people
-        set_aside += names
+        set_aside += own
     return metadata.organisations or set_aside[:1]
+
+
+def _people(values: list[str], publishers: list[str], url: str) -> tuple[list[str], list[str]]:
+    """The clean names of ``values`` that are people, and those that are the publisher's.
+
+    A value that is one name is judged as written, before cleaning drops what gives the
+    publisher away ("Deutsche Welle (www.dw.com)"); one of several names is judged name by
+    name ("David Straub, MDR THÜRINGEN" is a writer and the newsroom).
+    """
+    people: list[str] = []
+    own: list[str] = []
+    for value in values:
+        names = clean_authors([value])
+        if len(names) == 1 and is_publisher(value, publishers, url):
+            own += names
+            continue
+        for name in names:
+            (own if is_publisher(name, publishers, url) else people).append(name)
+    return clean_authors(people), clean_authors(own)
 
 
 def _agencies(metadata: PageMetadata, url: str) -> list[str]:

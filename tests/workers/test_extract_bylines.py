@@ -99,6 +99,39 @@ def test_the_byline_names_the_person_where_json_ld_names_the_publisher() -> None
     assert "By Jane Doe" not in article.body  # the byline line is not part of the text
 
 
+@pytest.mark.parametrize(
+    ("field", "names"),
+    [
+        # Deutsche Welle's box beside the text: date, author, topics.
+        ("<ul><li><strong>Datum</strong> 28.04.2023</li>"
+         "<li><strong>Autorin/Autor</strong> Roman Goncharenko </li></ul>", ["Roman Goncharenko"]),
+        ("<dl><dt>Author:</dt><dd>Jane Doe</dd></dl>", ["Jane Doe"]),
+        ("<table><tr><th>Autor</th><td>Anna Beispiel</td></tr></table>", ["Anna Beispiel"]),
+        ("<p><b>Auteur :</b> Jean Dupont</p>", ["Jean Dupont"]),
+        ("<p><b>Autor:</b> Quelle: dpa</p>", []),
+        ("<p><b>Author</b></p>", []),  # a label with nothing after it
+        ("<p><b>Authors</b> of this site write about everything that moves the town, every "
+         "day of the week, and we are proud of each of them.</p>", []),  # a sentence, not a field
+    ],
+)  # fmt: skip
+def test_a_labelled_author_field_names_the_writer(field: str, names: list[str]) -> None:
+    assert bylines(f"<html><body><h1>Headline</h1><p>Text.</p>{field}</body></html>") == names
+
+
+def test_a_declared_author_that_gives_the_site_away_is_the_publisher() -> None:
+    # Cleaned, "Deutsche Welle (www.dw.com)" would read as a person's name; as written, it is
+    # the publisher, and the person in the page's author field is the writer.
+    ld = '{"@type": "NewsArticle", "author": "Deutsche Welle (www.dw.com)"}'
+    html = (f'<html><head><meta property="og:site_name" content="DW.COM">'
+            f'<script type="application/ld+json">{ld}</script></head><body><article>'
+            f"<h1>Council approves the plan</h1>{REPORT}</article><aside><ul>"
+            "<li><strong>Autorin/Autor</strong> Roman Goncharenko</li></ul></aside>"
+            "</body></html>").encode()  # fmt: skip
+    article = article_from_page(fetched(html, url="https://www.dw.com/de/a/a-65464327"), WORK)
+    assert isinstance(article, Article)
+    assert article.authors == ["Roman Goncharenko"]
+
+
 def test_a_source_credit_is_no_byline() -> None:
     html = """<html><body><article><h1>Headline</h1>
       <p class="author">Quelle: sid/dpa</p><p>Text.</p></article></body></html>"""
