@@ -2,7 +2,7 @@
 
 A source of authors after the page's declared metadata (see ``workers.metadata``): many
 pages name their writer only in the visible page, or name the publisher in their JSON-LD and
-the person in the byline. Three places are read, the most explicit first:
+the person in the byline. Four places are read, the most explicit first:
 
 1. Links marked ``rel="author"`` (the HTML standard's author link).
 2. The "Written by" label that Yoast SEO and its kin put in ``twitter:label1``/``twitter:data1``.
@@ -33,15 +33,15 @@ _LEADING_WORD = re.compile(
     r"^\s*(?:by|von|par|por|di|door|av|af|de|da|przez|от|автор|autor(?:in)?|text|texte)\s*:?\s+",
     re.I,
 )
-# A credit of the story's source ("Quelle: sid/dpa", "Source: Reuters"), not of its writer.
 # The label of an author field, in the languages of the corpus and beyond (one or two,
 # "Autorin/Autor"), without its colon.
 _AUTHOR_LABEL = re.compile(
-    r"^(?:(?:author|autor|autorin|auteur|autrice|autore|autora|auteurs?|autoren|authors|"
-    r"verfasser|verfasserin|written by|автор|forfatter|författare|tekst)(?:\s*/\s*|$))+$",
+    r"^(?:(?:authors?|autor|autorin|autoren|auteurs?|autrice|autore|autora|verfasser|"
+    r"verfasserin|written by|автор|forfatter|författare|tekst)(?:\s*/\s*|$))+$",
     re.I,
 )
 _LABEL_TAGS = ("strong", "b", "dt", "th", "span")
+# A credit of the story's source ("Quelle: sid/dpa", "Source: Reuters"), not of its writer.
 _SOURCE_CREDIT = re.compile(r"^\s*(?:quelle|quellen|source|sources|fuente|fonte|bron)\s*:", re.I)
 # A byline is a few names: longer texts are a bio, a teaser or a whole article block.
 _MAX_WORDS = 12
